@@ -1,0 +1,12 @@
+"""URL configuration of the bookstore project."""
+
+from django.contrib import admin
+from django.urls import path
+
+from books import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+]
