@@ -1,0 +1,30 @@
+# The README's two commands are `make demo` and `make test`; the rest are their parts.
+.PHONY: demo test setup images lint unit molecule demo-clean
+
+demo: ## set up the control node and run site.yml against a local container
+	scripts/demo.sh
+
+test: ## the whole test suite (what CI runs)
+	scripts/test.sh
+
+setup: ## the control node's virtualenv with the pinned tools
+	scripts/setup-control-node.sh
+
+images: ## the local Debian 12 and 13 systemd test images
+	scripts/docker-engine.sh ensure
+	scripts/build-test-images.sh
+
+lint: setup
+	.venv/bin/yamllint --strict .
+	.venv/bin/ansible-lint --profile production
+
+unit: setup
+	cd django_app && ../.venv/bin/python -m pytest -q
+
+molecule: ## one scenario: make molecule SCENARIO=postgresql
+	scripts/test.sh $(SCENARIO)
+
+demo-clean: ## remove the demo container, its network and its generated credentials
+	-docker rm -f django-stack-demo
+	-docker network rm django-stack-demo
+	rm -rf inventory/local/credentials
