@@ -1,0 +1,88 @@
+#!/bin/bash
+# Back up and restore the application's database, for the django role's migrations.
+#
+#   database.sh dump FILE      dump the database into FILE and check that it reads back
+#   database.sh restore FILE   make the database exactly what FILE holds
+#
+# The connection comes from the environment: DB_ENGINE (postgresql or mysql), DB_NAME,
+# DB_USER, DB_PASSWORD, DB_HOST, DB_PORT. It connects as the application's user, who
+# owns the database, so no administrator's password is needed.
+set -euo pipefail
+
+die() { echo "database.sh: $*" >&2; exit 1; }
+
+pg() { PGPASSWORD=$DB_PASSWORD "$@" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER"; }
+
+my() {
+  # MYSQL_PWD keeps the password off the command line (and out of `ps`).
+  MYSQL_PWD=$DB_PASSWORD "$@" --protocol=TCP -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER"
+}
+
+dump() {
+  local file=$1 partial="$1.partial"
+  umask 077
+  case "$DB_ENGINE" in
+    postgresql)
+      pg pg_dump --format=custom --no-owner --file="$partial" "$DB_NAME"
+      # A custom-format dump that pg_restore can list is complete and readable.
+      pg_restore --list "$partial" >/dev/null || die "the dump does not read back"
+      ;;
+    mysql)
+      # One consistent snapshot of InnoDB tables, with routines, events and triggers.
+      my mysqldump --single-transaction --routines --events --triggers \
+        --no-tablespaces "$DB_NAME" >"$partial"
+      tail -n 1 "$partial" | grep -q '^-- Dump completed' || die "the dump is incomplete"
+      ;;
+    *) die "unknown DB_ENGINE '$DB_ENGINE'" ;;
+  esac
+  [ -s "$partial" ] || die "the dump is empty"
+  mv "$partial" "$file"
+}
+
+restore() {
+  local file=$1
+  [ -s "$file" ] || die "no backup at $file"
+  case "$DB_ENGINE" in
+    postgresql)
+      # Drop what the failed deploy left (tables of migrations that did succeed), then
+      # load the dump, all in one transaction: the database is either the backup's or
+      # unchanged.
+      {
+        cat <<'SQL'
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT format('DROP %s IF EXISTS %I.%I CASCADE',
+                         CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                        WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                         n.nspname, c.relname) AS stmt
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+             AND pg_get_userbyid(c.relowner) = current_user
+  LOOP
+    EXECUTE r.stmt;
+  END LOOP;
+END $$;
+SQL
+        pg_restore --no-owner --file=- "$file" | grep -v '^CREATE SCHEMA public;$'
+      } | pg psql -q -v ON_ERROR_STOP=1 --single-transaction -d "$DB_NAME" >/dev/null
+      ;;
+    mysql)
+      # MySQL cannot roll DDL back: drop every table, then load the dump.
+      {
+        echo "SET FOREIGN_KEY_CHECKS=0;"
+        my mysql -N -B -e "SELECT CONCAT('DROP ', IF(table_type = 'VIEW', 'VIEW', 'TABLE'), ' IF EXISTS \`', table_name, '\`;')
+                           FROM information_schema.tables WHERE table_schema = '$DB_NAME'" "$DB_NAME"
+        echo "SET FOREIGN_KEY_CHECKS=1;"
+        cat "$file"
+      } | my mysql "$DB_NAME"
+      ;;
+    *) die "unknown DB_ENGINE '$DB_ENGINE'" ;;
+  esac
+}
+
+case "${1:-}" in
+  dump) dump "${2:?database.sh dump FILE}" ;;
+  restore) restore "${2:?database.sh restore FILE}" ;;
+  *) die "usage: database.sh dump|restore FILE" ;;
+esac

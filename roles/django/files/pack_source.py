@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Fingerprint a Django project directory and pack it for upload (control node side).
+
+    pack_source.py SOURCE_DIR CACHE_DIR [--exclude PATTERN ...]
+
+Prints JSON: {"id": <12 hex digits>, "archive": <path of a .tar.gz>}. The id is a hash of
+every shipped file's relative path, mode and content, so the same code always gives the
+same release id and any change gives a new one. The archive is written only when it is
+not in CACHE_DIR already.
+"""
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import sys
+import tarfile
+
+
+def shipped_files(root, patterns):
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not excluded(d, patterns))
+        for name in sorted(filenames):
+            if not excluded(name, patterns):
+                path = os.path.join(dirpath, name)
+                yield os.path.relpath(path, root), path
+
+
+def excluded(name, patterns):
+    return any(fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("source")
+    parser.add_argument("cache")
+    parser.add_argument("--exclude", action="append", default=[])
+    args = parser.parse_args()
+    if not os.path.isfile(os.path.join(args.source, "manage.py")):
+        sys.exit(f"pack_source: {args.source} holds no manage.py")
+
+    files = list(shipped_files(args.source, args.exclude))
+    digest = hashlib.sha256()
+    for rel, path in files:
+        executable = os.access(path, os.X_OK)
+        digest.update(f"{rel}\0{int(executable)}\0".encode())
+        with open(path, "rb") as handle:
+            digest.update(hashlib.sha256(handle.read()).digest())
+    release_id = digest.hexdigest()[:12]
+
+    os.makedirs(args.cache, mode=0o700, exist_ok=True)
+    archive = os.path.join(args.cache, f"{release_id}.tar.gz")
+    if not os.path.exists(archive):
+        partial = f"{archive}.partial"
+        with tarfile.open(partial, "w:gz") as tar:
+            for rel, path in files:
+                info = tar.gettarinfo(path, arcname=rel)
+                # Owned by root and not writable by the application on the host.
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+                with open(path, "rb") as handle:
+                    tar.addfile(info, handle)
+        os.replace(partial, archive)
+    print(json.dumps({"id": release_id, "archive": archive, "files": len(files)}))
+
+
+if __name__ == "__main__":
+    main()
