@@ -59,6 +59,8 @@ BEGIN
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
              AND pg_get_userbyid(c.relowner) = current_user
+           -- Tables first: dropping them drops their identity and serial sequences.
+           ORDER BY c.relkind = 'S'
   LOOP
     EXECUTE r.stmt;
   END LOOP;
