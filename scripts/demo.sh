@@ -49,7 +49,9 @@ base="http://${published:-127.0.0.1:$http_port}"
 cat <<TXT
 
 The demo server is the container '$name' (Debian $debian), engine: $engine.
-  Web server:      $base/
+  Django site:     $base/
+  Django admin:    $base/admin/  (user admin, password in django_superuser_password below)
+  Health:          $base/health/
 TXT
 case "$engine" in
   postgresql) echo "  pgAdmin 4:       $base/pgadmin4/  (login: see pgadmin_admin_* below)" ;;
@@ -57,7 +59,6 @@ case "$engine" in
 esac
 cat <<TXT
 Generated credentials (mode 0600, git-ignored): inventory/local/credentials/
-  db_password            the application's database user
-$(ls inventory/local/credentials 2>/dev/null | sed 's/^/  /' | grep -v '^  db_password$' || true)
+$(ls inventory/local/credentials 2>/dev/null | sed 's/^/  /' || true)
 Shell on the server: docker exec -it $name bash    Remove it: make demo-clean
 TXT
