@@ -27,4 +27,4 @@ molecule: ## one scenario: make molecule SCENARIO=postgresql
 demo-clean: ## remove the demo container, its network and its generated credentials
 	-docker rm -f django-stack-demo
 	-docker network rm django-stack-demo
-	rm -rf inventory/local/credentials
+	rm -rf inventory/local/.credentials

@@ -58,7 +58,7 @@ case "$engine" in
   mysql) echo "  phpMyAdmin:      $base/phpmyadmin/  (log in as the application's database user)" ;;
 esac
 cat <<TXT
-Generated credentials (mode 0600, git-ignored): inventory/local/credentials/
-$(ls inventory/local/credentials 2>/dev/null | sed 's/^/  /' || true)
+Generated credentials (mode 0600, git-ignored): inventory/local/.credentials/
+$(ls inventory/local/.credentials 2>/dev/null | sed 's/^/  /' || true)
 Shell on the server: docker exec -it $name bash    Remove it: make demo-clean
 TXT
