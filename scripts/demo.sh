@@ -41,7 +41,10 @@ gateway=$(docker network inspect -f '{{ (index .IPAM.Config 0).Gateway }}' "$nam
 
 # shellcheck disable=SC1091
 source .venv/bin/activate
-ansible-playbook site.yml -e "demo_gateway=$gateway" "$@"
+# Requests to the published ports reach the container through Docker's proxy, from the
+# demo network's gateway: let exactly that address use the admin tools.
+allow="{\"pgadmin_allowed_networks\": [\"$gateway/32\"], \"phpmyadmin_allowed_networks\": [\"$gateway/32\"]}"
+ansible-playbook site.yml -e "$allow" "$@"
 
 engine=$(ansible-inventory --host "$name" | python3 -c 'import json, sys; print(json.load(sys.stdin).get("stack_db_engine", "postgresql"))')
 published=$(docker port "$name" 80/tcp | head -n 1)
