@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tarfile
+import tempfile
 
 
 def shipped_files(root, patterns):
@@ -52,8 +53,9 @@ def main():
     os.makedirs(args.cache, mode=0o700, exist_ok=True)
     archive = os.path.join(args.cache, f"{release_id}.tar.gz")
     if not os.path.exists(archive):
-        partial = f"{archive}.partial"
-        with tarfile.open(partial, "w:gz") as tar:
+        # A temporary file of its own: several runs may pack the same release at once.
+        fd, partial = tempfile.mkstemp(dir=args.cache, prefix=f".{release_id}.", suffix=".partial")
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             for rel, path in files:
                 info = tar.gettarinfo(path, arcname=rel)
                 # Owned by root and not writable by the application on the host.
