@@ -1,5 +1,6 @@
-# The README's two commands are `make demo` and `make test`; the rest are their parts.
-.PHONY: demo test setup images lint unit molecule demo-clean
+# The README's two commands are `make demo` and `make test`; the rest are their parts,
+# and `make benchmark` (the README's Benchmark section).
+.PHONY: demo test setup images lint unit molecule demo-clean benchmark
 
 demo: ## set up the control node and run site.yml against a local container
 	scripts/demo.sh
@@ -23,6 +24,12 @@ unit: setup
 
 molecule: ## one scenario: make molecule SCENARIO=postgresql
 	scripts/test.sh $(SCENARIO)
+
+benchmark: ## the whole stack's runs against Ansible's floor: make benchmark ARGS="--engines postgresql --runs 1"
+	scripts/setup-control-node.sh
+	scripts/docker-engine.sh ensure
+	scripts/build-test-images.sh 12
+	.venv/bin/python scripts/benchmark.py $(ARGS)
 
 demo-clean: ## remove the demo container, its network and its generated credentials
 	-docker rm -f django-stack-demo

@@ -16,6 +16,9 @@ environment (manage.py shell takes no arguments of its own):
       model_changes    {app: [operation descriptions]} that `makemigrations` would write
       schema_missing   as in the schema mode below (expected while migrations are pending)
       ledger           as in the ledger mode below
+      ledger_current   whether the ledger file already holds exactly that ledger
+      superuser_exists whether the user named by DJANGO_STACK_SUPERUSER exists (false
+                       when it is unset or the user table does not exist yet)
   DJANGO_STACK_MODE=schema     print {"missing": [...]}: model tables and columns that the
                                live database lacks
   DJANGO_STACK_MODE=ledger     print the hashes of every applied migration's file as JSON
@@ -31,6 +34,7 @@ import os
 import sys
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.exceptions import InconsistentMigrationHistory
@@ -101,7 +105,19 @@ def preflight():
     }
     state["schema_missing"] = schema()["missing"]
     state["ledger"] = ledger(executor)
+    state["ledger_current"] = recorded == state["ledger"]
+    state["superuser_exists"] = superuser_exists(os.environ.get("DJANGO_STACK_SUPERUSER", ""))
     return state
+
+
+def superuser_exists(name):
+    if not name:
+        return False
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    with connection.cursor() as cursor:
+        if user_model._meta.db_table not in connection.introspection.table_names(cursor):
+            return False
+    return user_model._default_manager.filter(**{user_model.USERNAME_FIELD: name}).exists()
 
 
 def schema():

@@ -1,0 +1,120 @@
+"""Say in one call where a host differs from what a role would leave it as.
+
+Reads a JSON description of the wanted state on stdin and prints one JSON object,
+{"stale": [...]}, listing every difference as "what: why". It only reads: the role's
+own tasks make the changes, and they run only when this list is not empty.
+
+Wanted state (every key optional):
+  files:     [{path, type: file|directory|link|absent, sha1, mode, owner, group, target}]
+  packages:  [names that must be installed]
+  services:  [{name, active: bool, enabled: bool, not_older_than: [paths]}]
+  locales:   [names as `locale -a` lists them, e.g. en_US.utf8]
+  globs:     [patterns of which at least one path must exist, e.g. a versioned file]
+"""
+import glob
+import grp
+import hashlib
+import json
+import os
+import pwd
+import stat
+import subprocess
+import sys
+
+TYPES = {"file": stat.S_ISREG, "directory": stat.S_ISDIR, "link": stat.S_ISLNK}
+
+
+def run(argv):
+    """Output of a read-only command, or '' when it cannot run."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return ""
+
+
+def name_of(lookup, ident):
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def file_differences(want):
+    path, kind = want["path"], want.get("type", "file")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return [] if kind == "absent" else [f"{path}: missing"]
+    if kind == "absent":
+        return [f"{path}: present"]
+    if not TYPES[kind](st.st_mode):
+        return [f"{path}: not a {kind}"]
+    found = []
+    if kind == "link":
+        if want.get("target") and os.readlink(path) != want["target"]:
+            found.append(f"{path}: points elsewhere")
+        return found
+    if "mode" in want and "%04o" % stat.S_IMODE(st.st_mode) != want["mode"]:
+        found.append(f"{path}: mode {stat.S_IMODE(st.st_mode):04o}, not {want['mode']}")
+    if "owner" in want and name_of(pwd.getpwuid, st.st_uid) != want["owner"]:
+        found.append(f"{path}: owner is not {want['owner']}")
+    if "group" in want and name_of(grp.getgrgid, st.st_gid) != want["group"]:
+        found.append(f"{path}: group is not {want['group']}")
+    if "sha1" in want:
+        with open(path, "rb") as handle:
+            if hashlib.sha1(handle.read()).hexdigest() != want["sha1"]:
+                found.append(f"{path}: content differs")
+    return found
+
+
+def package_differences(names):
+    if not names:
+        return []
+    out = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n", *names])
+    installed = {line.split()[0] for line in out.splitlines() if line.split()[1:2] == ["ii"]}
+    return [f"package {name}: not installed" for name in names if name not in installed]
+
+
+def service_differences(want):
+    name = want["name"]
+    props = dict(
+        line.split("=", 1)
+        for line in run(
+            ["systemctl", "show", "--timestamp=unix", "-p", "ActiveState,UnitFileState,ActiveEnterTimestamp", name]
+        ).splitlines()
+        if "=" in line
+    )
+    found = []
+    if want.get("active") and props.get("ActiveState") != "active":
+        found.append(f"service {name}: not running")
+    if want.get("enabled") and props.get("UnitFileState") != "enabled":
+        found.append(f"service {name}: not enabled at boot")
+    newer = want.get("not_older_than") or []
+    if newer and not found:
+        # A service started before its settings changed still runs the old ones.
+        started = props.get("ActiveEnterTimestamp", "").lstrip("@")
+        mtimes = [os.lstat(path).st_mtime for path in newer if os.path.lexists(path)]
+        if not started.isdigit() or (mtimes and max(mtimes) >= int(started)):
+            found.append(f"service {name}: started before its settings or code changed")
+    return found
+
+
+def locale_differences(names):
+    available = set(run(["locale", "-a"]).split())
+    return [f"locale {name}: not generated" for name in names if name not in available]
+
+
+def main():
+    wanted = json.load(sys.stdin)
+    stale = []
+    for item in wanted.get("files", []):
+        stale += file_differences(item)
+    stale += package_differences(wanted.get("packages", []))
+    for item in wanted.get("services", []):
+        stale += service_differences(item)
+    stale += locale_differences(wanted.get("locales", []))
+    stale += [f"{pattern}: nothing matches" for pattern in wanted.get("globs", []) if not glob.glob(pattern)]
+    print(json.dumps({"stale": stale}))
+
+
+main()
