@@ -68,11 +68,19 @@ def file_differences(want):
 
 
 def package_differences(names):
+    """Names neither installed nor provided by an installed package (a virtual one,
+    like postgresql-contrib on Debian 13, which apt takes as installed)."""
     if not names:
         return []
-    out = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n", *names])
-    installed = {line.split()[0] for line in out.splitlines() if line.split()[1:2] == ["ii"]}
-    return [f"package {name}: not installed" for name in names if name not in installed]
+    out = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}|${Provides}\n"])
+    available = set()
+    for line in out.splitlines():
+        head, _, provides = line.partition("|")
+        if head.split()[1:2] != ["ii"]:
+            continue
+        available.add(head.split()[0].split(":")[0])
+        available.update(item.split()[0] for item in provides.split(",") if item.strip())
+    return [f"package {name}: not installed" for name in names if name not in available]
 
 
 def service_differences(want):
