@@ -1,0 +1,36 @@
+"""Poll a URL until told to stop, and count what came back.
+
+Usage: poller.py URL STOP_FILE MAX_SECONDS MAX_REQUESTS
+Sends GET requests one after another, 20 a second at most, until STOP_FILE exists or a
+limit is reached, then prints one JSON line: sent, failed (anything but 200, including
+errors and timeouts), the first failures, and the seconds it ran.
+"""
+
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+
+url, stop_file, max_seconds, max_requests = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+sent = failed = 0
+failures = []
+start = time.monotonic()
+while not os.path.exists(stop_file) and time.monotonic() - start < max_seconds and sent < max_requests:
+    began = time.monotonic()
+    sent += 1
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            status = response.status
+            response.read()
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except OSError as error:
+        status = f"{type(error).__name__}: {error}"
+    if status != 200:
+        failed += 1
+        if len(failures) < 10:
+            failures.append({"at": round(time.monotonic() - start, 2), "status": str(status)})
+    time.sleep(max(0.0, 0.05 - (time.monotonic() - began)))
+print(json.dumps({"sent": sent, "failed": failed, "failures": failures, "seconds": round(time.monotonic() - start, 1)}))
