@@ -1,7 +1,8 @@
 #!/bin/bash
 # Back up and restore the application's database, for the django role's migrations.
 #
-#   database.sh dump FILE      dump the database into FILE and check that it reads back
+#   database.sh dump FILE      dump the database into FILE and check that it reads back;
+#                              with BACKUP_NOTE set, write it to FILE.json beside it
 #   database.sh restore FILE   make the database exactly what FILE holds
 #
 # The connection comes from the environment: DB_ENGINE (postgresql or mysql), DB_NAME,
@@ -37,6 +38,7 @@ dump() {
   esac
   [ -s "$partial" ] || die "the dump is empty"
   mv "$partial" "$file"
+  if [ -n "${BACKUP_NOTE:-}" ]; then printf '%s\n' "$BACKUP_NOTE" >"$file.json"; fi
 }
 
 restore() {

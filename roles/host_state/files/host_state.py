@@ -1,15 +1,20 @@
 """Say in one call where a host differs from what a role would leave it as.
 
 Reads a JSON description of the wanted state on stdin and prints one JSON object,
-{"stale": [...]}, listing every difference as "what: why". It only reads: the role's
-own tasks make the changes, and they run only when this list is not empty.
+{"stale": [...], "parts": [...]}: every difference as "what: why", and the parts the
+differences are in. It only reads: the role's own tasks make the changes, and they run
+only when this list is not empty.
 
 Wanted state (every key optional):
-  files:     [{path, type: file|directory|link|absent, sha1, mode, owner, group, target}]
+  files:     [{path, type: file|directory|link|absent, sha1, mode, owner, group, target, part}]
   packages:  [names that must be installed]
-  services:  [{name, active: bool, enabled: bool, not_older_than: [paths]}]
+  services:  [{name, active: bool, enabled: bool, not_older_than: [paths], part}]
   locales:   [names as `locale -a` lists them, e.g. en_US.utf8]
   globs:     [patterns of which at least one path must exist, e.g. a versioned file]
+
+`part` names a share of the state that the role can bring in line on its own (the
+django role redeploys only the release when nothing else differs); packages, locales,
+globs and items without a part are in the part "main".
 """
 import glob
 import grp
@@ -114,15 +119,21 @@ def locale_differences(names):
 
 def main():
     wanted = json.load(sys.stdin)
-    stale = []
+    stale, parts = [], set()
+
+    def note(found, part="main"):
+        stale.extend(found)
+        if found:
+            parts.add(part or "main")
+
     for item in wanted.get("files", []):
-        stale += file_differences(item)
-    stale += package_differences(wanted.get("packages", []))
+        note(file_differences(item), item.get("part"))
+    note(package_differences(wanted.get("packages", [])))
     for item in wanted.get("services", []):
-        stale += service_differences(item)
-    stale += locale_differences(wanted.get("locales", []))
-    stale += [f"{pattern}: nothing matches" for pattern in wanted.get("globs", []) if not glob.glob(pattern)]
-    print(json.dumps({"stale": stale}))
+        note(service_differences(item), item.get("part"))
+    note(locale_differences(wanted.get("locales", [])))
+    note([f"{pattern}: nothing matches" for pattern in wanted.get("globs", []) if not glob.glob(pattern)])
+    print(json.dumps({"stale": stale, "parts": sorted(parts)}))
 
 
 main()
