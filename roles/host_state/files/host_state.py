@@ -1,9 +1,10 @@
 """Say in one call where a host differs from what a role would leave it as.
 
 Reads a JSON description of the wanted state on stdin and prints one JSON object,
-{"stale": [...], "parts": [...]}: every difference as "what: why", and the parts the
-differences are in. It only reads: the role's own tasks make the changes, and they run
-only when this list is not empty.
+{"stale": [...], "parts": [...], "missing": [...], "links": {...}}: every difference
+as "what: why", the parts the differences are in, the wanted paths that do not exist
+and where the wanted links that do exist point. It only reads: the role's own tasks make
+the changes, and they run only when this list is not empty.
 
 Wanted state (every key optional):
   files:     [{path, type: file|directory|link|absent, sha1, mode, owner, group, target, part}]
@@ -44,12 +45,15 @@ def name_of(lookup, ident):
         return str(ident)
 
 
-def file_differences(want):
+def file_differences(want, seen):
     path, kind = want["path"], want.get("type", "file")
     try:
         st = os.lstat(path)
     except FileNotFoundError:
+        seen["missing"].append(path)
         return [] if kind == "absent" else [f"{path}: missing"]
+    if stat.S_ISLNK(st.st_mode):
+        seen["links"][path] = os.readlink(path)
     if kind == "absent":
         return [f"{path}: present"]
     if not TYPES[kind](st.st_mode):
@@ -120,6 +124,7 @@ def locale_differences(names):
 def main():
     wanted = json.load(sys.stdin)
     stale, parts = [], set()
+    seen = {"missing": [], "links": {}}
 
     def note(found, part="main"):
         stale.extend(found)
@@ -127,13 +132,13 @@ def main():
             parts.add(part or "main")
 
     for item in wanted.get("files", []):
-        note(file_differences(item), item.get("part"))
+        note(file_differences(item, seen), item.get("part"))
     note(package_differences(wanted.get("packages", [])))
     for item in wanted.get("services", []):
         note(service_differences(item), item.get("part"))
     note(locale_differences(wanted.get("locales", [])))
     note([f"{pattern}: nothing matches" for pattern in wanted.get("globs", []) if not glob.glob(pattern)])
-    print(json.dumps({"stale": stale, "parts": sorted(parts)}))
+    print(json.dumps({"stale": stale, "parts": sorted(parts), **seen}))
 
 
 main()
