@@ -19,6 +19,9 @@ environment (manage.py shell takes no arguments of its own):
       ledger_current   whether the ledger file already holds exactly that ledger
       superuser_exists whether the user named by DJANGO_STACK_SUPERUSER exists (false
                        when it is unset or the user table does not exist yet)
+      check_errors     with DJANGO_STACK_CHECK=1, the errors of Django's system checks
+                       (`manage.py check --fail-level ERROR`) as text, "" when none; so a
+                       new release's code and settings are checked in the same process
   DJANGO_STACK_MODE=schema     print {"missing": [...]}: model tables and columns that the
                                live database lacks
   DJANGO_STACK_MODE=ledger     print the hashes of every applied migration's file as JSON
@@ -29,12 +32,15 @@ DJANGO_STACK_LEDGER names the ledger file (JSON {"app.name": sha256}).
 
 import hashlib
 import inspect
+import io
 import json
 import os
 import sys
 
 from django.apps import apps
 from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.db import connection
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.exceptions import InconsistentMigrationHistory
@@ -107,7 +113,17 @@ def preflight():
     state["ledger"] = ledger(executor)
     state["ledger_current"] = recorded == state["ledger"]
     state["superuser_exists"] = superuser_exists(os.environ.get("DJANGO_STACK_SUPERUSER", ""))
+    state["check_errors"] = system_check() if os.environ.get("DJANGO_STACK_CHECK") == "1" else ""
     return state
+
+
+def system_check():
+    # Its report goes to a buffer: this process's output must stay one JSON line.
+    try:
+        call_command("check", fail_level="ERROR", stdout=io.StringIO(), stderr=io.StringIO())
+    except SystemCheckError as error:
+        return str(error)
+    return ""
 
 
 def superuser_exists(name):

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Fingerprint a Django project directory and pack it for upload (control node side).
 
-    pack_source.py SOURCE_DIR CACHE_DIR [--exclude PATTERN ...]
+    pack_source.py SOURCE_DIR CACHE_DIR [--exclude PATTERN ...] [--checksum RELATIVE_PATH ...]
 
-Prints JSON: {"id": <12 hex digits>, "archive": <path of a .tar.gz>}. The id is a hash of
+Prints JSON: {"id": <12 hex digits>, "archive": <path of a .tar.gz>, "files": <count>,
+"checksums": {RELATIVE_PATH: <sha256 hex, or null when the file is not shipped>}}
+(the checksums name the release's virtualenv without asking the host). The id is a hash of
 every shipped file's relative path, mode and content, so the same code always gives the
 same release id and any change gives a new one. The archive is written only when it is
 not in CACHE_DIR already.
@@ -37,17 +39,23 @@ def main():
     parser.add_argument("source")
     parser.add_argument("cache")
     parser.add_argument("--exclude", action="append", default=[])
+    parser.add_argument("--checksum", action="append", default=[])
     args = parser.parse_args()
     if not os.path.isfile(os.path.join(args.source, "manage.py")):
         sys.exit(f"pack_source: {args.source} holds no manage.py")
 
     files = list(shipped_files(args.source, args.exclude))
     digest = hashlib.sha256()
+    checksums = dict.fromkeys(args.checksum)
+    wanted = {os.path.normpath(name): name for name in args.checksum}
     for rel, path in files:
         executable = os.access(path, os.X_OK)
         digest.update(f"{rel}\0{int(executable)}\0".encode())
         with open(path, "rb") as handle:
-            digest.update(hashlib.sha256(handle.read()).digest())
+            content = hashlib.sha256(handle.read())
+        digest.update(content.digest())
+        if rel in wanted:
+            checksums[wanted[rel]] = content.hexdigest()
     release_id = digest.hexdigest()[:12]
 
     os.makedirs(args.cache, mode=0o700, exist_ok=True)
@@ -65,7 +73,7 @@ def main():
                 with open(path, "rb") as handle:
                     tar.addfile(info, handle)
         os.replace(partial, archive)
-    print(json.dumps({"id": release_id, "archive": archive, "files": len(files)}))
+    print(json.dumps({"id": release_id, "archive": archive, "files": len(files), "checksums": checksums}))
 
 
 if __name__ == "__main__":
