@@ -1,8 +1,8 @@
 """What the release's migrations would do to the live database, in one process.
 
 Run by the django role through `manage.py shell -c`, with the release's code and the
-application's settings; it never writes to the database. The mode comes from the
-environment (manage.py shell takes no arguments of its own):
+application's settings; only the migrate mode writes to the database. The mode comes
+from the environment (manage.py shell takes no arguments of its own):
 
   DJANGO_STACK_MODE=preflight  (default) print the state as one JSON line:
       pending          migrations that `migrate` would apply, in order ("app.name")
@@ -26,6 +26,10 @@ environment (manage.py shell takes no arguments of its own):
                                live database lacks
   DJANGO_STACK_MODE=ledger     print the hashes of every applied migration's file as JSON
                                (the caller stores them as the new ledger)
+  DJANGO_STACK_MODE=migrate    run `migrate --noinput` (with DJANGO_STACK_FAKE_INITIAL=1,
+                               --fake-initial), its output as migrate prints it, then the
+                               preflight state it left as the last line: one Django
+                               start-up for migrating and checking the result
 
 DJANGO_STACK_LEDGER names the ledger file (JSON {"app.name": sha256}).
 """
@@ -164,5 +168,13 @@ def ledger(executor=None):
     }
 
 
-MODES = {"preflight": preflight, "schema": schema, "ledger": ledger}
+def migrate():
+    # A failing migration raises out of here: no state line, a non-zero exit.
+    fake_initial = os.environ.get("DJANGO_STACK_FAKE_INITIAL") == "1"
+    call_command("migrate", interactive=False, fake_initial=fake_initial)
+    sys.stdout.flush()
+    return preflight()
+
+
+MODES = {"preflight": preflight, "schema": schema, "ledger": ledger, "migrate": migrate}
 print(json.dumps(MODES[os.environ.get("DJANGO_STACK_MODE", "preflight")]()))
