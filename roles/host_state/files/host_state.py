@@ -1,9 +1,10 @@
 """Say in one call where a host differs from what a role would leave it as.
 
 Reads a JSON description of the wanted state on stdin and prints one JSON object,
-{"stale": [...], "parts": [...], "missing": [...], "links": {...}}: every difference
-as "what: why", the parts the differences are in, the wanted paths that do not exist
-and where the wanted links that do exist point. It only reads: the role's own tasks make
+{"stale": [...], "parts": [...], "missing": [...], "links": {...}, "probes": {...}}:
+every difference as "what: why", the parts the differences are in, the wanted paths
+that do not exist, where the wanted links that do exist point, and what the role's own
+probes (below) said. It only reads: the role's own tasks make
 the changes, and they run only when this list is not empty.
 
 Wanted state (every key optional):
@@ -12,6 +13,11 @@ Wanted state (every key optional):
   services:  [{name, active: bool, enabled: bool, not_older_than: [paths], part}]
   locales:   [names as `locale -a` lists them, e.g. en_US.utf8]
   globs:     [patterns of which at least one path must exist, e.g. a versioned file]
+  probes:    [{name, argv, user, stdin}]: read-only commands of the role's own (say, a
+             comparison inside a database server) run in the same call, as `user` when
+             given (runuser, so the check must run as root), with `stdin` as their input;
+             their {rc, stdout, stderr} come back under "probes", by name. They do not
+             add to "stale": the role judges their output itself.
 
 `part` names a share of the state that the role can bring in line on its own (the
 django role redeploys only the release when nothing else differs); packages, locales,
@@ -121,6 +127,21 @@ def locale_differences(names):
     return [f"locale {name}: not generated" for name in names if name not in available]
 
 
+def probe(item):
+    """Run one of the role's own read-only commands; its rc, stdout and stderr."""
+    argv = item["argv"]
+    if item.get("user"):
+        argv = ["runuser", "-u", item["user"], "--"] + argv
+    try:
+        # From /, which any user may enter (not root's home).
+        done = subprocess.run(
+            argv, input=item.get("stdin", ""), capture_output=True, text=True, check=False, cwd="/"
+        )
+    except OSError as error:
+        return {"rc": 127, "stdout": "", "stderr": str(error)}
+    return {"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+
+
 def main():
     wanted = json.load(sys.stdin)
     stale, parts = [], set()
@@ -138,7 +159,8 @@ def main():
         note(service_differences(item), item.get("part"))
     note(locale_differences(wanted.get("locales", [])))
     note([f"{pattern}: nothing matches" for pattern in wanted.get("globs", []) if not glob.glob(pattern)])
-    print(json.dumps({"stale": stale, "parts": sorted(parts), **seen}))
+    probes = {item["name"]: probe(item) for item in wanted.get("probes", [])}
+    print(json.dumps({"stale": stale, "parts": sorted(parts), **seen, "probes": probes}))
 
 
 main()
