@@ -2,7 +2,10 @@
 # Back up and restore the application's database, for the django role's migrations.
 #
 #   database.sh dump FILE      dump the database into FILE and check that it reads back;
-#                              with BACKUP_NOTE set, write it to FILE.json beside it
+#                              with BACKUP_NOTE set, write it to FILE.json beside it;
+#                              with BACKUPS_KEEP=N (1 or more), then remove all but the
+#                              N newest dumps of FILE's directory, FILE among them, with
+#                              their notes
 #   database.sh restore FILE   make the database exactly what FILE holds
 #
 # The connection comes from the environment: DB_ENGINE (postgresql or mysql), DB_NAME,
@@ -39,6 +42,16 @@ dump() {
   [ -s "$partial" ] || die "the dump is empty"
   mv "$partial" "$file"
   if [ -n "${BACKUP_NOTE:-}" ]; then printf '%s\n' "$BACKUP_NOTE" >"$file.json"; fi
+  if [ -n "${BACKUPS_KEEP:-}" ]; then prune "$(dirname "$file")" "$BACKUPS_KEEP"; fi
+}
+
+# Newest first by modification time; the dump just written is the newest, so it stays.
+prune() {
+  local dir=$1 keep=$2 old
+  [[ $keep =~ ^[1-9][0-9]*$ ]] || die "BACKUPS_KEEP must be a whole number of at least 1, not '$keep'"
+  find "$dir" -maxdepth 1 -type f \( -name '*.dump' -o -name '*.sql' \) -printf '%T@ %p\n' \
+    | sort -rn | tail -n +"$((keep + 1))" | cut -d ' ' -f 2- \
+    | while IFS= read -r old; do rm -f -- "$old" "$old.json"; done
 }
 
 restore() {
