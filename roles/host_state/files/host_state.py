@@ -1,14 +1,16 @@
 """Say in one call where a host differs from what a role would leave it as.
 
 Reads a JSON description of the wanted state on stdin and prints one JSON object,
-{"stale": [...], "parts": [...], "missing": [...], "links": {...}, "probes": {...}}:
-every difference as "what: why", the parts the differences are in, the wanted paths
-that do not exist, where the wanted links that do exist point, and what the role's own
-probes (below) said. It only reads: the role's own tasks make
-the changes, and they run only when this list is not empty.
+{"stale": [...], "parts": [...], "missing": [...], "links": {...}, "resolved": {...},
+"probes": {...}}: every difference as "what: why", the parts the differences are in,
+the wanted paths that do not exist, where the wanted links that do exist point, the one
+match of each glob pattern, and what the role's own probes (below) said. It only reads:
+the role's own tasks make the changes, and they run only when this list is not empty.
 
 Wanted state (every key optional):
-  files:     [{path, type: file|directory|link|absent, sha1, mode, owner, group, target, part}]
+  files:     [{path, type: file|directory|link|absent, sha1, mode, owner, group, target, part,
+              glob}]; with glob: true the path is a pattern that must match exactly one
+             path, which then stands for it ("resolved" in the output says which)
   packages:  [names that must be installed]
   services:  [{name, active: bool, enabled: bool, not_older_than: [paths], part}]
   locales:   [names as `locale -a` lists them, e.g. en_US.utf8]
@@ -52,6 +54,12 @@ def name_of(lookup, ident):
 
 
 def file_differences(want, seen):
+    if want.get("glob"):
+        matches = sorted(glob.glob(want["path"]))
+        if len(matches) != 1:
+            return [f"{want['path']}: {len(matches)} matches, not one"]
+        seen["resolved"][want["path"]] = matches[0]
+        want = dict(want, path=matches[0], glob=False)
     path, kind = want["path"], want.get("type", "file")
     try:
         st = os.lstat(path)
@@ -145,7 +153,7 @@ def probe(item):
 def main():
     wanted = json.load(sys.stdin)
     stale, parts = [], set()
-    seen = {"missing": [], "links": {}}
+    seen = {"missing": [], "links": {}, "resolved": {}}
 
     def note(found, part="main"):
         stale.extend(found)
