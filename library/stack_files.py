@@ -29,7 +29,9 @@ options:
     required: true
     suboptions:
       path:
-        description: Absolute path on the host.
+        description:
+          - Absolute path on the host. For V(file), a link there is followed and its
+            target written.
         type: path
         required: true
       state:
@@ -115,7 +117,13 @@ def _file(module, item):
     wanted = to_bytes(item["content"], errors="surrogate_or_strict")
     diff = {"before_header": path, "after_header": path, "before": "", "after": ""}
 
-    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
+    # A link is written through: Debian 13's /etc/default/locale, say, is a link to
+    # /etc/locale.conf, which systemd reads, and both must keep saying the same.
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+        item = dict(item, path=path)
+        diff["after_header"] = path
+    if os.path.lexists(path) and not os.path.isfile(path):
         module.fail_json(msg="stack_files: %s exists and is not a regular file" % path)
     exists = os.path.exists(path)
     current = b""

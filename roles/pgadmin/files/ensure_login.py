@@ -10,9 +10,12 @@ pgAdmin's package directory (where config.py is), as the user pgAdmin runs as:
   that it never shows in the process list.
 - Every server of SERVERS.json (pgAdmin's load-servers format) whose Name the login
   does not have yet is registered for it; existing ones are left as the user edited them.
+- A missing configuration database is created first, with the login in it, the way
+  `setup.py setup-db` creates it: one pgAdmin start-up instead of two on a first run.
 - With --check nothing is written: the report says what would change.
 
-The last line of output is a JSON report: {"changed": bool, "login": ..., "servers_added": [...]}.
+The last line of output is a JSON report:
+{"changed": bool, "database": ..., "login": ..., "servers_added": [...]}.
 """
 
 import json
@@ -41,6 +44,20 @@ def main(argv):
     builtins.SERVER_MODE = None
 
     import config
+
+    with open(servers_file, encoding="utf-8") as handle:
+        wanted = json.load(handle)["Servers"]
+
+    report = {"changed": False, "database": "unchanged", "login": "unchanged", "servers_added": []}
+    # The role points pgAdmin at an SQLite file (config_local.py).
+    if not os.path.exists(config.SQLITE_PATH):
+        report.update(changed=True, database="created", login="created",
+                      servers_added=[server["Name"] for server in wanted.values()])
+        if check:
+            report["check_mode"] = True
+            print(json.dumps(report))
+            return 0
+
     from flask_security.utils import verify_password
     from pgadmin import create_app
     from pgadmin.model import Role, Server, User
@@ -48,11 +65,15 @@ def main(argv):
     from pgadmin.utils import load_database_servers
     from pgadmin.utils.constants import INTERNAL
 
-    with open(servers_file, encoding="utf-8") as handle:
-        wanted = json.load(handle)["Servers"]
-
-    report = {"changed": False, "login": "unchanged", "servers_added": []}
-    app = create_app(config.APP_NAME + "-cli")
+    if report["database"] == "created":
+        # Outside the CLI mode, create_app creates the database (pgAdmin's migrations,
+        # run with a umask that keeps the file private) and, in server mode, its first
+        # login from these two variables; setup-db does the same.
+        os.environ["PGADMIN_SETUP_EMAIL"] = email
+        os.environ["PGADMIN_SETUP_PASSWORD"] = password
+        app = create_app(config.APP_NAME)
+    else:
+        app = create_app(config.APP_NAME + "-cli")
     with app.test_request_context():
         user = User.query.filter_by(username=email, auth_source=INTERNAL).first()
         if user is None:
@@ -92,7 +113,8 @@ def main(argv):
                 raise SystemExit("servers still missing after loading: %s"
                                  % sorted(set(report["servers_added"]) - added))
 
-    report["changed"] = report["login"] != "unchanged" or bool(report["servers_added"])
+    report["changed"] = (report["database"] != "unchanged" or report["login"] != "unchanged"
+                         or bool(report["servers_added"]))
     if check:
         report["check_mode"] = True
     print(json.dumps(report))
