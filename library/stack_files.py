@@ -11,9 +11,9 @@ short_description: Put several files, directories and links in place in one modu
 description:
   - The django-stack roles write their configuration with this module instead of one
     M(ansible.builtin.template) or M(ansible.builtin.file) task per path. A template
-    task starts two modules on the host (stat, then copy) and this host pays about half a
-    second for each start, so a role with eight files paid eight to nine seconds on a
-    first run; this module pays one start for all of them.
+    task starts two modules on the host (stat, then copy) plus a transfer: about 1.1 s
+    each on the project's test containers, so eight templates took about nine seconds
+    on a first run. This module starts once for all of them: about half a second.
   - Each item is compared first; only what differs is written. A file is written to a
     temporary file in the same directory and renamed over the old one, so a reader
     never sees half of it.
@@ -211,6 +211,8 @@ def _link(module, item):
         diff["before"]["state"] = "absent"
     if module.check_mode:
         return True, diff
+    if not os.path.isdir(os.path.dirname(path)):
+        module.fail_json(msg="stack_files: the directory of %s does not exist" % path)
     tmp = os.path.join(os.path.dirname(path), ".stack_files.%d.%s" % (os.getpid(), os.path.basename(path)))
     os.symlink(src, tmp)
     try:
