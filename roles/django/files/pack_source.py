@@ -2,16 +2,21 @@
 """Fingerprint a Django project directory and pack it for upload (control node side).
 
     pack_source.py SOURCE_DIR CACHE_DIR [--exclude PATTERN ...] [--checksum RELATIVE_PATH ...]
+                   [--inline-max BYTES]
 
 Prints JSON: {"id": <12 hex digits>, "archive": <path of a .tar.gz>, "files": <count>,
-"checksums": {RELATIVE_PATH: <sha256 hex, or null when the file is not shipped>}}
-(the checksums name the release's virtualenv without asking the host). The id is a hash of
+"checksums": {RELATIVE_PATH: <sha256 hex, or null when the file is not shipped>},
+"inline": <path of the archive in base64, or null>}
+(the checksums name the release's virtualenv without asking the host). An archive of at
+most --inline-max bytes (default 0: none) is also written in base64, a text file that
+Ansible can read into the command that unpacks it on the host. The id is a hash of
 every shipped file's relative path, mode and content, so the same code always gives the
 same release id and any change gives a new one. The archive is written only when it is
 not in CACHE_DIR already.
 """
 
 import argparse
+import base64
 import fnmatch
 import hashlib
 import json
@@ -40,6 +45,7 @@ def main():
     parser.add_argument("cache")
     parser.add_argument("--exclude", action="append", default=[])
     parser.add_argument("--checksum", action="append", default=[])
+    parser.add_argument("--inline-max", type=int, default=0)
     args = parser.parse_args()
     if not os.path.isfile(os.path.join(args.source, "manage.py")):
         sys.exit(f"pack_source: {args.source} holds no manage.py")
@@ -73,7 +79,16 @@ def main():
                 with open(path, "rb") as handle:
                     tar.addfile(info, handle)
         os.replace(partial, archive)
-    print(json.dumps({"id": release_id, "archive": archive, "files": len(files), "checksums": checksums}))
+    inline = None
+    if os.path.getsize(archive) <= args.inline_max:
+        inline = archive + ".b64"
+        if not os.path.exists(inline):
+            fd, partial = tempfile.mkstemp(dir=args.cache, prefix=f".{release_id}.", suffix=".partial")
+            with os.fdopen(fd, "wb") as out, open(archive, "rb") as raw:
+                out.write(base64.b64encode(raw.read()))
+            os.replace(partial, inline)
+    print(json.dumps({"id": release_id, "archive": archive, "files": len(files), "checksums": checksums,
+                      "inline": inline}))
 
 
 if __name__ == "__main__":
