@@ -1,30 +1,85 @@
-"""Say in one call where a host differs from what a role would leave it as.
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Say in one module run where a host differs from what a role would leave it as."""
 
-Reads a JSON description of the wanted state on stdin and prints one JSON object,
-{"stale": [...], "parts": [...], "missing": [...], "links": {...}, "resolved": {...},
-"probes": {...}}: every difference as "what: why", the parts the differences are in,
-the wanted paths that do not exist, where the wanted links that do exist point, the one
-match of each glob pattern, and what the role's own probes (below) said. It only reads:
-the role's own tasks make the changes, and they run only when this list is not empty.
+from __future__ import annotations
 
-Wanted state (every key optional):
-  files:     [{path, type: file|directory|link|absent, sha1, mode, owner, group, target, part,
-              glob}]; with glob: true the path is a pattern that must match exactly one
-             path, which then stands for it ("resolved" in the output says which)
-  packages:  [names that must be installed]
-  services:  [{name, active: bool, enabled: bool, not_older_than: [paths], part}]
-  locales:   [names as `locale -a` lists them, e.g. en_US.utf8]
-  globs:     [patterns of which at least one path must exist, e.g. a versioned file]
-  probes:    [{name, argv, user, stdin}]: read-only commands of the role's own (say, a
-             comparison inside a database server) run in the same call, as `user` when
-             given (runuser, so the check must run as root), with `stdin` as their input;
-             their {rc, stdout, stderr} come back under "probes", by name. They do not
-             add to "stale": the role judges their output itself.
-
-`part` names a share of the state that the role can bring in line on its own (the
-django role redeploys only the release when nothing else differs); packages, locales,
-globs and items without a part are in the part "main".
+DOCUMENTATION = r"""
+module: host_state
+short_description: Compare a host with what a role would leave behind, in one module run
+description:
+  - A re-run with nothing new is mostly roles asking "is this file, package, service
+    already as I want it?". Each django-stack role describes everything it manages and
+    asks this module once; it runs its own tasks only when O(ansible_facts.host_state_stale)
+    is not empty. Those tasks still decide, report and diff each change themselves, so
+    check mode and C(--diff) work as before.
+  - Read-only; runs in check mode too. It never fails for what it finds: a check that
+    cannot run reports itself as the one difference, so the role's tasks run as usual.
+  - The facts it sets belong to the role that asked last; read them before the next
+    role asks.
+options:
+  wanted_json:
+    description:
+      - What the role manages, as JSON (the P(ansible.builtin.to_json#filter) filter),
+        every key optional.
+      - V(files), paths with V(type) (V(file), V(directory), V(link), V(absent)) and
+        optionally V(sha1), V(mode), V(owner), V(group), V(target), V(part); with
+        V(glob) true the path is a pattern that must match exactly one path. A file may
+        be a link to one (as M(stack_files) writes through links); its target is compared.
+      - V(packages), names that must be installed (or provided by an installed package).
+      - V(services), units with V(active) and V(enabled) flags, V(not_older_than) (paths
+        whose change needs a restart) and optionally V(part).
+      - V(locales), names that must be generated, as C(locale -a) lists them (en_US.utf8).
+      - V(globs), patterns of which at least one path must exist.
+      - V(probes), the role's own read-only commands, run in the same call, each with
+        V(name), V(argv) (a list), and optionally V(user) (run as, through runuser) and
+        V(stdin). They do not add to the differences; the role reads their output.
+      - One string, kept out of the log (it holds checksums of files with secrets in
+        them, and the input of probes that compare passwords).
+    type: str
+    required: true
 """
+
+EXAMPLES = r"""
+- name: Compare the host with what this role leaves behind, in one call
+  host_state:
+    wanted_json: "{{ {'packages': ['apache2'], 'services': [{'name': 'apache2', 'active': true}]} | to_json }}"
+
+- name: Bring the host in line
+  ansible.builtin.include_tasks: apply.yml
+  when: host_state_stale | length > 0
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: The answer, as facts of the host.
+  returned: always
+  type: dict
+  contains:
+    host_state_stale:
+      description: Every difference as "what, why"; empty when the host already matches.
+      type: list
+      elements: str
+    host_state_stale_parts:
+      description: The parts (see files and services) the differences are in; V(main) for all the rest.
+      type: list
+      elements: str
+    host_state_missing:
+      description: The wanted paths that do not exist; null when the check could not run.
+      type: list
+      elements: str
+    host_state_links:
+      description: Where each wanted path that is a link points; null when the check could not run.
+      type: dict
+    host_state_resolved:
+      description: The one match of each glob pattern in files; null when the check could not run.
+      type: dict
+    host_state_probes:
+      description: Each probe's C(rc), C(stdout) and C(stderr), by name; empty when the check could not run.
+      type: dict
+"""
+
 import glob
 import grp
 import hashlib
@@ -33,7 +88,8 @@ import os
 import pwd
 import stat
 import subprocess
-import sys
+
+from ansible.module_utils.basic import AnsibleModule
 
 TYPES = {"file": stat.S_ISREG, "directory": stat.S_ISDIR, "link": stat.S_ISLNK}
 
@@ -157,8 +213,7 @@ def probe(item):
     return {"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
 
 
-def main():
-    wanted = json.load(sys.stdin)
+def compare(wanted):
     stale, parts = [], set()
     seen = {"missing": [], "links": {}, "resolved": {}}
 
@@ -175,7 +230,35 @@ def main():
     note(locale_differences(wanted.get("locales", [])))
     note([f"{pattern}: nothing matches" for pattern in wanted.get("globs", []) if not glob.glob(pattern)])
     probes = {item["name"]: probe(item) for item in wanted.get("probes", [])}
-    print(json.dumps({"stale": stale, "parts": sorted(parts), **seen, "probes": probes}))
+    return {
+        "host_state_stale": stale,
+        "host_state_stale_parts": sorted(parts),
+        "host_state_missing": seen["missing"],
+        "host_state_links": seen["links"],
+        "host_state_resolved": seen["resolved"],
+        "host_state_probes": probes,
+    }
 
 
-main()
+def main():
+    module = AnsibleModule(
+        argument_spec={"wanted_json": {"type": "str", "required": True, "no_log": True}},
+        supports_check_mode=True,
+    )
+    try:
+        facts = compare(json.loads(module.params["wanted_json"]))
+    except Exception as error:  # pylint: disable=broad-exception-caught
+        # Whatever went wrong, the role's own tasks then run as if everything differed.
+        facts = {
+            "host_state_stale": [f"the state check failed: {type(error).__name__}: {error}"],
+            "host_state_stale_parts": ["main"],
+            "host_state_missing": None,
+            "host_state_links": None,
+            "host_state_resolved": None,
+            "host_state_probes": {},
+        }
+    module.exit_json(changed=False, ansible_facts=facts)
+
+
+if __name__ == "__main__":
+    main()
