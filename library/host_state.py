@@ -35,6 +35,9 @@ options:
       - V(probes), the role's own read-only commands, run in the same call, each with
         V(name), V(argv) (a list), and optionally V(user) (run as, through runuser) and
         V(stdin). They do not add to the differences; the role reads their output.
+      - V(part) names a share of the state that the role can bring in line on its own
+        (the django role redeploys only the release when nothing else differs);
+        packages, locales, globs and items without a part are in the part V(main).
       - One string, kept out of the log (it holds checksums of files with secrets in
         them, and the input of probes that compare passwords).
     type: str
