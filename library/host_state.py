@@ -14,7 +14,7 @@ description:
     asks this module once; it runs its own tasks only when O(ansible_facts.host_state_stale)
     is not empty. Those tasks still decide, report and diff each change themselves, so
     check mode and C(--diff) work as before.
-  - Read-only; runs in check mode too. It never fails for what it finds: a check that
+  - Read-only; runs in check mode too. It never fails for what it finds. A check that
     cannot run reports itself as the one difference, so the role's tasks run as usual.
   - The facts it sets belong to the role that asked last; read them before the next
     role asks.
