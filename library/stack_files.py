@@ -11,9 +11,9 @@ short_description: Put several files, directories and links in place in one modu
 description:
   - The django-stack roles write their configuration with this module instead of one
     M(ansible.builtin.template) or M(ansible.builtin.file) task per path. A template
-    task starts two modules on the host (stat, then copy) plus a transfer: about 1.1 s
+    task starts two modules on the host (stat, then copy) plus a transfer, about 1.1 s
     each on the project's test containers, so eight templates took about nine seconds
-    on a first run. This module starts once for all of them: about half a second.
+    on a first run. This module starts once for all of them, in about half a second.
   - Each item is compared first; only what differs is written. A file is written to a
     temporary file in the same directory and renamed over the old one, so a reader
     never sees half of it.
