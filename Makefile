@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; the rest are their parts,
-# and `make benchmark` (the README's Benchmark section).
+# `make docs` (the roles' variable tables) and `make benchmark` (docs/design.md).
 .PHONY: demo test setup images lint unit docs molecule demo-clean benchmark
 
 demo: ## set up the control node and run site.yml against a local container
