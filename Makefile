@@ -1,6 +1,6 @@
 # The README's two commands are `make demo` and `make test`; the rest are their parts,
-# and `make benchmark` (the README's Benchmark section).
-.PHONY: demo test setup images lint unit molecule demo-clean benchmark
+# `make docs` (the roles' variable tables) and `make benchmark` (docs/design.md).
+.PHONY: demo test setup images lint unit docs molecule demo-clean benchmark
 
 demo: ## set up the control node and run site.yml against a local container
 	scripts/demo.sh
@@ -21,6 +21,10 @@ lint: setup
 
 unit: setup
 	cd django_app && ../.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q tests/unit
+
+docs: ## rewrite the variable tables in roles/*/README.md from meta/argument_specs.yml
+	.venv/bin/python scripts/role_docs.py
 
 molecule: ## one scenario: make molecule SCENARIO=postgresql
 	scripts/test.sh $(SCENARIO)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Command 2 of the README: the whole test suite, as CI runs it.
-#   lint (yamllint, ansible-lint production profile, the modules' documentation), the
-#   Django unit tests, then `molecule test` for every scenario (or only those named:
+#   lint (yamllint, ansible-lint production profile, the modules' documentation, the
+#   roles' READMEs against their argument specs), the Django unit tests, the project's
+#   own unit tests (tests/unit), then `molecule test` for every scenario (or only those named:
 #   scripts/test.sh postgresql).
 # It starts a Docker engine if none answers and stops it again at the end.
 set -uo pipefail
@@ -42,7 +43,9 @@ step ansible-lint ansible-lint --profile production
 # ansible-lint does not read the project's modules' documentation; ansible-doc fails on
 # one that does not parse.
 step "module documentation" bash -c 'ansible-doc -M library host_state stack_files >/dev/null'
+step "role documentation" python scripts/role_docs.py --check
 step "django unit tests" bash -c 'cd django_app && python -m pytest -q -p no:cacheprovider'
+step "unit tests" bash -c 'python -m pytest -q -p no:cacheprovider tests/unit'
 
 scripts/docker-engine.sh ensure || exit 1
 trap 'scripts/docker-engine.sh stop' EXIT
