@@ -376,6 +376,20 @@ def test_fake_initial_adopts_existing_tables(project):
     assert document["findings"] == []
 
 
+def test_it_also_runs_as_a_script(project):
+    project.manage("migrate")
+    completed = subprocess.run(
+        [sys.executable, str(FILES / "django_stack_migrations.py"), "preflight"],
+        cwd=project.root,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tinysite.settings", "PYTHONPATH": str(project.root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout.splitlines()[-1])["findings"] == []
+
+
 # --- The rules in-process, with a fake context ---------------------------------------------------
 
 
