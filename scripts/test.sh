@@ -43,6 +43,7 @@ step ansible-lint ansible-lint --profile production
 # one that does not parse.
 step "module documentation" bash -c 'ansible-doc -M library host_state stack_files >/dev/null'
 step "django unit tests" bash -c 'cd django_app && python -m pytest -q -p no:cacheprovider'
+step "unit tests" bash -c 'python -m pytest -q -p no:cacheprovider tests/unit'
 
 scripts/docker-engine.sh ensure || exit 1
 trap 'scripts/docker-engine.sh stop' EXIT

@@ -212,7 +212,7 @@ def mysql_input_errors(settings, os_family):
     for host in settings["mysql_app_hosts"]:
         if not _matches(r"^[A-Za-z0-9%_.:/-]+\Z", host) or host == "localhost":
             errors.append(
-                "mysql_app_hosts entries are host names, addresses or MySQL host patterns such as 10.0.1.% "
+                "mysql_app_hosts entries are host names, addresses or MySQL host patterns such as 10.0.1.%% "
                 "(localhost is always included); got '%s'" % host
             )
 
