@@ -163,3 +163,20 @@ def test_an_unknown_option_key_fails(tmp_path, capsys):
 def test_an_unknown_state_fails(tmp_path, capsys):
     result = run([{"path": str(tmp_path / "f"), "state": "hardlink"}], capsys)
     assert result["rc"] == 1 and "hardlink" in result["msg"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another group needs root")
+def test_a_changed_group_is_reported_in_check_mode_and_then_set(tmp_path, capsys):
+    run(site(tmp_path), capsys)
+    other = grp.getgrgid(65534).gr_name  # nogroup
+    changed = site(tmp_path)
+    changed[1]["group"] = other
+    path = tmp_path / "etc" / "app.conf"
+    checked = run(changed, capsys, check_mode=True, diff=True)
+    assert checked["changed_paths"] == [str(path)]
+    assert checked["diff"][0]["after"]["group"] == 65534
+    assert os.stat(path).st_gid == os.getgid()
+
+    assert run(changed, capsys)["changed_paths"] == [str(path)]
+    assert os.stat(path).st_gid == 65534
+    assert run(changed, capsys)["changed"] is False
