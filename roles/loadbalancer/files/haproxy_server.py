@@ -40,6 +40,11 @@ def server_state(path, backend, server):
         text = show_stat(path)
     except OSError as error:
         sys.exit(f"cannot read HAProxy's stats socket {path}: {error}")
+    return parse_stat(text, backend, server)
+
+
+def parse_stat(text, backend, server):
+    """One server's state from the CSV that "show stat" answers."""
     for row in csv.DictReader(text.lstrip("# ").splitlines()):
         if row.get("pxname") == backend and row.get("svname") == server:
             return {"found": True, "status": row.get("status", ""),
@@ -78,4 +83,6 @@ def main():
     print(json.dumps(state))
 
 
-main()
+# The role runs it with `python3 -c`, which names it __main__ too; the tests import it.
+if __name__ == "__main__":
+    main()

@@ -41,21 +41,21 @@ def quote(value):
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def main():
-    wanted = json.load(sys.stdin)
-    socket = wanted["socket"]
+def stale_accounts(wanted, run):
+    """What differs between the wanted accounts and databases and what the server
+    holds, as "what: why" lines; run(statement) returns a statement's rows."""
     stale = []
     accounts = {(user, host): (plugin, auth) for user, host, plugin, auth in
-                sql(socket, "SELECT User, Host, plugin, authentication_string FROM mysql.user")}
+                run("SELECT User, Host, plugin, authentication_string FROM mysql.user")}
     if any(user == "" for user, _ in accounts):
         stale.append("anonymous users: present")
     if any(user == "root" and host != "localhost" for user, host in accounts):
         stale.append("root: can log in from other hosts")
-    schemata = {name: (charset, collation) for name, charset, collation in sql(
-        socket, "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA")}
+    schemata = {name: (charset, collation) for name, charset, collation in run(
+        "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA")}
     if "test" in schemata:
         stale.append("database test: present")
-    if sql(socket, r"SELECT 1 FROM mysql.db WHERE Db IN ('test', 'test\\_%') LIMIT 1"):
+    if run(r"SELECT 1 FROM mysql.db WHERE Db IN ('test', 'test\\_%') LIMIT 1"):
         stale.append("grants on test databases: present")
     for want in wanted["databases"]:
         if want["name"] not in schemata:
@@ -80,11 +80,19 @@ def main():
                 stale.append(f"user {user['name']}@{host}: password differs or is stored otherwise")
             if expected is None:
                 continue
-            grants = [row[0] for row in sql(socket, f"SHOW GRANTS FOR {quote(user['name'])}@{quote(host)}")]
+            grants = [row[0] for row in run(f"SHOW GRANTS FOR {quote(user['name'])}@{quote(host)}")]
             others = [grant for grant in grants if not grant.startswith("GRANT USAGE ON *.* TO ")]
             if others != [f"GRANT ALL PRIVILEGES ON `{expected}`.* TO `{user['name']}`@`{host}`"]:
                 stale.append(f"user {user['name']}@{host}: privileges differ")
-    print(json.dumps({"stale": stale}))
+    return stale
 
 
-main()
+def main():
+    wanted = json.load(sys.stdin)
+    socket = wanted["socket"]
+    print(json.dumps({"stale": stale_accounts(wanted, lambda statement: sql(socket, statement))}))
+
+
+# The role runs it with `python3 -c`, which names it __main__ too; the tests import it.
+if __name__ == "__main__":
+    main()

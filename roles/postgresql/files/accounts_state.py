@@ -53,14 +53,9 @@ def scram_matches(verifier, password):
     )
 
 
-def main():
-    wanted = json.load(sys.stdin)
-    found = json.loads(
-        subprocess.run(
-            ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-h", wanted["socket_dir"], "-d", "postgres", "-c", QUERY],
-            capture_output=True, text=True, check=True,
-        ).stdout
-    )
+def stale_accounts(wanted, found):
+    """What differs between the wanted users and databases and what the server holds
+    (found: the QUERY's answer), as "what: why" lines."""
     stale = []
     for user in wanted["users"]:
         if user["name"] not in found["roles"]:
@@ -78,7 +73,20 @@ def main():
                 stale.append(f"database {want['name']}: {key} is {have[key]}, not {value}")
         if not have["owner_has_all"]:
             stale.append(f"database {want['name']}: {want['owner']} lacks ALL in the ACL")
-    print(json.dumps({"stale": stale}))
+    return stale
 
 
-main()
+def main():
+    wanted = json.load(sys.stdin)
+    found = json.loads(
+        subprocess.run(
+            ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-h", wanted["socket_dir"], "-d", "postgres", "-c", QUERY],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    )
+    print(json.dumps({"stale": stale_accounts(wanted, found)}))
+
+
+# The role runs it with `python3 -c`, which names it __main__ too; the tests import it.
+if __name__ == "__main__":
+    main()
