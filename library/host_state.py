@@ -83,6 +83,7 @@ ansible_facts:
       type: dict
 """
 
+import datetime
 import glob
 import grp
 import hashlib
@@ -172,12 +173,26 @@ def package_differences(names):
     return [f"package {name}: not installed" for name in names if name not in available]
 
 
+def start_time(stamp):
+    """Seconds since the epoch of systemd's "Thu 2026-12-03 06:46:24.216568 UTC", or None.
+
+    Microseconds matter: in whole seconds a file written in the second the service
+    started would look newer than the start, and every run would restart it.
+    """
+    try:
+        # The weekday's name may follow the locale; the rest is fixed.
+        when = datetime.datetime.strptime(stamp.split(" ", 1)[1], "%Y-%m-%d %H:%M:%S.%f UTC")
+    except (IndexError, ValueError):
+        return None
+    return when.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
 def service_differences(want):
     name = want["name"]
     props = dict(
         line.split("=", 1)
         for line in run(
-            ["systemctl", "show", "--timestamp=unix", "-p", "ActiveState,UnitFileState,ActiveEnterTimestamp", name]
+            ["systemctl", "show", "--timestamp=us+utc", "-p", "ActiveState,UnitFileState,ActiveEnterTimestamp", name]
         ).splitlines()
         if "=" in line
     )
@@ -189,9 +204,9 @@ def service_differences(want):
     newer = want.get("not_older_than") or []
     if newer and not found:
         # A service started before its settings changed still runs the old ones.
-        started = props.get("ActiveEnterTimestamp", "").lstrip("@")
+        started = start_time(props.get("ActiveEnterTimestamp", ""))
         mtimes = [os.lstat(path).st_mtime for path in newer if os.path.lexists(path)]
-        if not started.isdigit() or (mtimes and max(mtimes) >= int(started)):
+        if started is None or (mtimes and max(mtimes) >= started):
             found.append(f"service {name}: started before its settings or code changed")
     return found
 
