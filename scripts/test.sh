@@ -45,6 +45,8 @@ step "module documentation" bash -c 'ansible-doc -M library host_state stack_fil
 step "django unit tests" bash -c 'cd django_app && python -m pytest -q -p no:cacheprovider'
 
 scripts/docker-engine.sh ensure || exit 1
+# The postgresql and mysql scenarios look at the admin tools in a real browser.
+scripts/browser.sh || exit 1
 trap 'scripts/docker-engine.sh stop' EXIT
 if scripts/build-test-images.sh; then
   for s in "${scenarios[@]}"; do
