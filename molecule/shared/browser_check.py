@@ -96,7 +96,8 @@ def pgadmin(page, steps, args):
     node(args.expect[0]).wait_for()
     shown = set(page.locator(".file-name").all_inner_texts())
     missing = [table for table in args.expect if table not in shown]
-    node(args.expect[-1]).scroll_into_view_if_needed()
+    # The tree is long: bring the last of the expected tables into the screenshot.
+    node(max(args.expect)).scroll_into_view_if_needed()
     steps.record("pgadmin-tables", missing=missing)
     if missing:
         raise AssertionError("pgAdmin does not list the tables %s" % ", ".join(missing))
@@ -108,18 +109,25 @@ def phpmyadmin(page, steps, args):
     if args.refused_user:
         # Any password: the account must not get in through phpMyAdmin at all.
         _login_form(page, args.url, args.refused_user, password, *login_fields)
-        refusal = page.locator(".alert-danger, #pma_errors")
+        # The login page keeps a hidden alert of its own; the refusal is a visible one.
+        refusal = page.locator(".alert-danger:visible")
         refusal.first.wait_for()
         still_at_login = page.locator(login_fields[0]).count() > 0
-        steps.record("phpmyadmin-refused", user=args.refused_user, login_form=still_at_login)
+        steps.record("phpmyadmin-refused", user=args.refused_user, login_form=still_at_login,
+                     message=refusal.first.inner_text().strip())
         if not still_at_login:
             raise AssertionError("phpMyAdmin let %s in" % args.refused_user)
         page.context.clear_cookies()
     _login_form(page, args.url, args.user, password, *login_fields)
-    page.locator("#pma_navigation").wait_for()
+    navigation, refusal = page.locator("#pma_navigation"), page.locator(".alert-danger:visible")
+    navigation.or_(refusal).first.wait_for()
+    if refusal.count():
+        steps.record("phpmyadmin-login-refused", user=args.user)
+        raise AssertionError("phpMyAdmin refused %s: %s" % (args.user, refusal.first.inner_text().strip()))
     page.goto(args.url + "index.php?route=/database/structure&db=" + args.database)
-    page.locator("#structureTable").wait_for()
-    shown = set(page.locator("#structureTable th a, #structureTable td a").all_inner_texts())
+    content = page.locator("#page_content")
+    content.get_by_role("link", name=args.expect[0], exact=True).first.wait_for()
+    shown = {text.strip() for text in content.get_by_role("link").all_inner_texts()}
     missing = [table for table in args.expect if table not in shown]
     steps.record("phpmyadmin-tables", missing=missing)
     if missing:
