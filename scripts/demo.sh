@@ -46,22 +46,13 @@ source .venv/bin/activate
 allow="{\"pgadmin_allowed_networks\": [\"$gateway/32\"], \"phpmyadmin_allowed_networks\": [\"$gateway/32\"]}"
 ansible-playbook site.yml -e "$allow" "$@"
 
-engine=$(ansible-inventory --host "$name" | python3 -c 'import json, sys; print(json.load(sys.stdin).get("stack_db_engine", "postgresql"))')
 published=$(docker port "$name" 80/tcp | head -n 1)
 base="http://${published:-127.0.0.1:$http_port}"
 cat <<TXT
 
-The demo server is the container '$name' (Debian $debian), engine: $engine.
-  Django site:     $base/
-  Django admin:    $base/admin/  (user admin, password in django_superuser_password below)
-  Health:          $base/health/
-TXT
-case "$engine" in
-  postgresql) echo "  pgAdmin 4:       $base/pgadmin4/  (login: see pgadmin_admin_* below)" ;;
-  mysql) echo "  phpMyAdmin:      $base/phpmyadmin/  (log in as the application's database user)" ;;
-esac
-cat <<TXT
+The demo server is the container '$name' (Debian $debian).
+  Django site:   $base/      (health: $base/health/)
+$(python3 scripts/demo_logins.py "$name" "$base" "$@")
 Generated credentials (mode 0600, git-ignored): inventory/local/.credentials/
-$(ls inventory/local/.credentials 2>/dev/null | sed 's/^/  /' || true)
 Shell on the server: docker exec -it $name bash    Remove it: make demo-clean
 TXT

@@ -48,6 +48,8 @@ step "django unit tests" bash -c 'cd django_app && python -m pytest -q -p no:cac
 step "unit tests" bash -c 'python -m pytest -q -p no:cacheprovider tests/unit'
 
 scripts/docker-engine.sh ensure || exit 1
+# The postgresql and mysql scenarios look at the admin tools in a real browser.
+scripts/browser.sh || exit 1
 trap 'scripts/docker-engine.sh stop' EXIT
 if scripts/build-test-images.sh; then
   for s in "${scenarios[@]}"; do
