@@ -9,11 +9,23 @@
 #   database.sh restore FILE   make the database exactly what FILE holds
 #
 # The connection comes from the environment: DB_ENGINE (postgresql or mysql), DB_NAME,
-# DB_USER, DB_PASSWORD, DB_HOST, DB_PORT. It connects as the application's user, who
+# DB_USER, DB_HOST, DB_PORT; the password from DB_PASSWORD or, when that is unset, the
+# first line of standard input (asked for on a terminal). The role gives it on standard
+# input: Ansible writes a task's environment into the command it runs, which -vvv
+# prints and the host's process list shows. It connects as the application's user, who
 # owns the database, so no administrator's password is needed.
 set -euo pipefail
 
 die() { echo "database.sh: $*" >&2; exit 1; }
+
+if [ -z "${DB_PASSWORD+set}" ]; then
+  if [ -t 0 ]; then
+    read -rs -p "database.sh: password of ${DB_USER:-the database user}: " DB_PASSWORD
+    echo >&2
+  else
+    IFS= read -r DB_PASSWORD || [ -n "${DB_PASSWORD:-}" ] || die "no DB_PASSWORD and nothing on standard input"
+  fi
+fi
 
 pg() { PGPASSWORD=$DB_PASSWORD "$@" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER"; }
 

@@ -3,11 +3,13 @@
 Installed by the django-stack `pgadmin` role. Run it with pgAdmin's own Python from
 pgAdmin's package directory (where config.py is), as the user pgAdmin runs as:
 
-    PGADMIN_LOGIN_EMAIL=... PGADMIN_LOGIN_PASSWORD=... python3 ensure_login.py SERVERS.json [--check]
+    PGADMIN_LOGIN_EMAIL=... python3 ensure_login.py SERVERS.json --password-stdin [--check] < PASSWORD
 
 - The login (an Administrator) is created when missing; when its password differs from
-  PGADMIN_LOGIN_PASSWORD it is set to it. The password comes from the environment so
-  that it never shows in the process list.
+  the given one it is set to it. The password is the first line of standard input
+  (--password-stdin), or PGADMIN_LOGIN_PASSWORD for use by hand: never an argument,
+  which the process list shows. (The role uses standard input: Ansible writes a task's
+  environment into the command it runs, which `-vvv` prints and `ps` shows.)
 - Every server of SERVERS.json (pgAdmin's load-servers format) whose Name the login
   does not have yet is registered for it; existing ones are left as the user edited them.
 - A missing configuration database is created first, with the login in it, the way
@@ -24,17 +26,21 @@ import sys
 
 
 def main(argv):
+    flags = {"--check", "--password-stdin"}
     check = "--check" in argv[1:]
-    args = [a for a in argv[1:] if a != "--check"]
+    args = [a for a in argv[1:] if a not in flags]
     if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
     servers_file = args[0]
     email = os.environ.get("PGADMIN_LOGIN_EMAIL", "")
-    password = os.environ.get("PGADMIN_LOGIN_PASSWORD", "")
+    if "--password-stdin" in argv[1:]:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = os.environ.get("PGADMIN_LOGIN_PASSWORD", "")
     if not email or len(password) < 6:
-        print("PGADMIN_LOGIN_EMAIL and PGADMIN_LOGIN_PASSWORD (6+ characters) are required",
-              file=sys.stderr)
+        print("PGADMIN_LOGIN_EMAIL and a password of 6+ characters (standard input with"
+              " --password-stdin, or PGADMIN_LOGIN_PASSWORD) are required", file=sys.stderr)
         return 2
 
     # The same start-up as pgAdmin's setup.py: its directory first on sys.path, and

@@ -3,6 +3,7 @@ arguments, the environment, and check mode before pgAdmin's database exists (a f
 config.py stands in for pgAdmin's)."""
 
 import importlib.util
+import io
 import json
 import sys
 from pathlib import Path
@@ -43,7 +44,7 @@ def test_the_login_must_come_from_the_environment(pgadmin_dir, monkeypatch, caps
     monkeypatch.setenv("PGADMIN_LOGIN_PASSWORD", password)
     assert ensure_login.main(["ensure_login.py", "servers.json"]) == 2
     err = capsys.readouterr().err
-    assert "PGADMIN_LOGIN_EMAIL and PGADMIN_LOGIN_PASSWORD (6+ characters) are required" in err
+    assert "PGADMIN_LOGIN_EMAIL and a password of 6+ characters" in err
     assert password not in err or password == ""
 
 
@@ -55,3 +56,17 @@ def test_check_mode_without_a_database_reports_everything_and_writes_nothing(pga
     assert not (pgadmin_dir / "pgadmin4.db").exists()
     assert sorted(p.name for p in pgadmin_dir.iterdir() if p.suffix != ".pyc" and p.name != "__pycache__") == [
         "config.py", "servers.json"]
+
+
+def test_the_password_from_standard_input(pgadmin_dir, monkeypatch, capsys):
+    monkeypatch.delenv("PGADMIN_LOGIN_PASSWORD")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("secret-pw\n"))
+    assert ensure_login.main(["ensure_login.py", "servers.json", "--password-stdin", "--check"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["login"] == "created"
+
+
+def test_a_short_password_from_standard_input_is_refused(pgadmin_dir, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("12345\n"))
+    # The environment's password does not count when standard input is asked for.
+    assert ensure_login.main(["ensure_login.py", "servers.json", "--password-stdin", "--check"]) == 2
+    assert "12345" not in capsys.readouterr().err
