@@ -460,6 +460,7 @@ def walk(ctx, migration, operations, state):
             # Only what reaches the database counts, from a copy of the state as Django
             # runs it; state_operations alone change nothing the running release sees.
             yield from walk(ctx, migration, operation.database_operations, state.clone())
+            state = state.clone()
             operation.state_forwards(migration.app_label, state)
             continue
         change = Change(ctx, migration, operation, state)

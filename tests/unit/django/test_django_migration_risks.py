@@ -93,8 +93,7 @@ RISKY_CLASSES = [
 
 # The same kinds of operation, done the safe way (or on tables nobody uses yet, or on a
 # table smaller than the default threshold): no risk at all.
-SAFE = pending(
-    """
+SAFE = pending("""
     migrations.AddField("author", "phone", models.CharField(max_length=20, null=True)),
     migrations.AddField("author", "country", models.CharField(max_length=2, db_default="fr")),
     migrations.AddField("author", "friends", models.ManyToManyField("shop.Author")),
@@ -115,8 +114,7 @@ SAFE = pending(
     migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),
     migrations.RunSQL(migrations.RunSQL.noop),
     migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("author", "nickname")]),
-    """
-)
+    """)
 
 ADD_EMAIL = pending('migrations.AddField("author", "email", models.CharField(max_length=80, default="")),')
 
@@ -132,7 +130,9 @@ def live_project(base_project, tmp_path_factory):  # noqa: F811 (the fixture, im
     project.migrations(**{"0001_initial": M0001})
     project.manage("migrate", "shop")
     for n in range(5):
-        project.sql("INSERT INTO shop_author (name, code, rank, legacy_col, tagline) VALUES (?, '', 0, '', '')", f"a{n}")
+        project.sql(
+            "INSERT INTO shop_author (name, code, rank, legacy_col, tagline) VALUES (?, '', 0, '', '')", f"a{n}"
+        )
     return root
 
 
@@ -174,7 +174,11 @@ def test_every_risk_class_is_found_in_operation_order(risky_document):
         (5, "Alter field age on author", ["from integer to varchar(10)", "add a column of the new type"]),
         (6, "Alter field bio on author", ["NOT NULL", "always sets the value first"]),
         (7, "Add field email to author", ["inserts", "db_default", "null=True"]),
-        (8, "Create constraint shop_author_name_unique on model author", ["shop_author holds 3 rows or more", "CONCURRENTLY"]),
+        (
+            8,
+            "Create constraint shop_author_name_unique on model author",
+            ["shop_author holds 3 rows or more", "CONCURRENTLY"],
+        ),
         (10, "Create index shop_author_rank_idx on field(s) rank of model author", ["AddIndexConcurrently"]),
         (11, "Raw Python operation", ["cannot be told", "not guessed"]),
         (12, "Raw SQL operation", ["cannot be told"]),
@@ -186,7 +190,9 @@ def test_each_risk_names_the_migration_the_operation_why_and_the_safe_pattern(ri
     assert found["operation"] == operation
     # One application host (the default): warned, not refused.
     assert found["decision"] == "warn"
-    assert found["message"].startswith(f"Warning: migration shop.0002_risky, operation '{operation}' ({found['risk']}): ")
+    assert found["message"].startswith(
+        f"Warning: migration shop.0002_risky, operation '{operation}' ({found['risk']}): "
+    )
     assert " Safe pattern: " in found["message"]
     for word in words:
         assert word in found["message"]
@@ -227,7 +233,11 @@ def test_a_fresh_database_serves_no_one(base_project, tmp_path):  # noqa: F811
     [
         ({}, "warn", ["Warning: migration shop.0002_add_email"]),
         # Two application hosts: the other one keeps serving the old code while this migrates.
-        ({"DJANGO_STACK_APP_HOSTS": "2"}, "refuse", ["Refused: migration shop.0002_add_email", "django_migration_risks_accept"]),
+        (
+            {"DJANGO_STACK_APP_HOSTS": "2"},
+            "refuse",
+            ["Refused: migration shop.0002_add_email", "django_migration_risks_accept"],
+        ),
         (
             {"DJANGO_STACK_APP_HOSTS": "2", "DJANGO_STACK_ACCEPT_RISKS": '["shop.0002_add_email"]'},
             "accept",
@@ -294,16 +304,24 @@ def test_the_accept_list_is_per_migration():
 
 @pytest.mark.parametrize(
     "policy, error",
-    [("auto", False), ("warn", False), ({"remove_field": "refuse", "unknown": "auto"}, False), ({}, False),
-     ("sometimes", True), ({"remove_field": "never"}, True), ({"drop_everything": "warn"}, True)],
+    [
+        ("auto", False),
+        ("warn", False),
+        ({"remove_field": "refuse", "unknown": "auto"}, False),
+        ({}, False),
+        ("sometimes", True),
+        ({"remove_field": "never"}, True),
+        ({"drop_everything": "warn"}, True),
+    ],
 )
 def test_policy_error(policy, error):
     assert (net.policy_error(policy) is not None) == error
 
 
 def test_the_refused_message_says_how_to_let_it_through():
-    message = net.worded({**a_risk(), "operation": "Remove field x from y", "why": "Why.", "safe": "Later.",
-                          "decision": "refuse"})
+    message = net.worded(
+        {**a_risk(), "operation": "Remove field x from y", "why": "Why.", "safe": "Later.", "decision": "refuse"}
+    )
     assert message == (
         "Refused: migration shop.0002_x, operation 'Remove field x from y' (remove_field): Why. Safe pattern: Later."
         " To deploy it anyway, knowingly: add shop.0002_x to django_migration_risks_accept, or set"
@@ -313,9 +331,13 @@ def test_the_refused_message_says_how_to_let_it_through():
 
 @pytest.mark.parametrize(
     "old, new, vendor, widens",
-    [("varchar(50)", "varchar(80)", "postgresql", True), ("varchar(80)", "varchar(50)", "postgresql", False),
-     ("varchar(50)", "varchar(80)", "mysql", False), ("integer", "bigint", "postgresql", False),
-     ("varchar(50)", "text", "postgresql", False)],
+    [
+        ("varchar(50)", "varchar(80)", "postgresql", True),
+        ("varchar(80)", "varchar(50)", "postgresql", False),
+        ("varchar(50)", "varchar(80)", "mysql", False),
+        ("integer", "bigint", "postgresql", False),
+        ("varchar(50)", "text", "postgresql", False),
+    ],
 )
 def test_only_postgresql_widens_a_varchar_in_place(old, new, vendor, widens):
     assert bool(net.widens_a_varchar(old, new, vendor)) == widens
