@@ -10,14 +10,17 @@ settings, as the application's user, through bin/manage (which sets both up):
 (with DJANGO_SETTINGS_MODULE set, `python django_stack_migrations.py preflight` does the
 same). Importing it does nothing; main() prints ONE JSON document as its last line:
 
-  preflight  read only. {"findings": [...], "pending", "plan", "ledger", "ledger_current",
-             "superuser_exists"}: each finding is a reason to stop before anything is
-             written, {"rule", "message", "items"}, its message worded for the operator.
+  preflight  read only. {"findings": [...], "risks": [...], "pending", "plan", "ledger",
+             "ledger_current", "superuser_exists"}: each finding is a reason to stop before
+             anything is written, {"rule", "message", "items"}, its message worded for the
+             operator; each risk is a pending operation that would hurt the site the running
+             release still serves, {"risk", "migration", "operation", "decision", "message"},
+             the decision (refuse, warn or accept) taken by the policy (decide()).
   migrate    `migrate --noinput` (its own output first), then the same document for the
              state it left: here a finding means the migrations did not do their job.
 
-Each rule is one function of (context, options) returning a finding or None; the
-context computes what Django knows about the database once, on first use. Options come
+Each rule is one function of (context, options) returning a finding or None; each risk
+class one function of (change, options) returning a risk or None; the context computes what Django knows about the database once, on first use. Options come
 from the command line or, when it has none (manage.py shell takes no arguments of its
 own), from the environment: see parse_options().
 """
@@ -77,6 +80,33 @@ def parse_options(argv, environ):
         action="store_true",
         default=environ.get("DJANGO_STACK_FAKE_INITIAL") == "1",
         help="migrate --fake-initial",
+    )
+    parser.add_argument(
+        "--risk-policy",
+        type=json.loads,
+        # A string default goes through `type` too.
+        default=environ.get("DJANGO_STACK_RISK_POLICY") or '"auto"',
+        metavar="JSON",
+        help='"auto", "refuse" or "warn" for every risk class, or {class: one of them}; unnamed classes: auto',
+    )
+    parser.add_argument(
+        "--accept-risks",
+        action="append",
+        default=env_list("DJANGO_STACK_ACCEPT_RISKS"),
+        metavar="APP.NAME",
+        help="a pending migration whose risks to accept (DJANGO_STACK_ACCEPT_RISKS: a JSON list)",
+    )
+    parser.add_argument(
+        "--app-hosts",
+        type=int,
+        default=int(environ.get("DJANGO_STACK_APP_HOSTS") or 1),
+        help="application hosts of the site: with more than one, the policy auto refuses",
+    )
+    parser.add_argument(
+        "--large-table-rows",
+        type=int,
+        default=int(environ.get("DJANGO_STACK_LARGE_TABLE_ROWS") or 100000),
+        help="a table with at least this many rows (the database's estimate) is large",
     )
     return parser.parse_args(argv)
 
@@ -191,6 +221,38 @@ class Context:
         except SystemCheckError as error:
             return str(error)
         return ""
+
+    @cached_property
+    def live_tables(self):
+        with self.connection.cursor() as cursor:
+            return set(self.connection.introspection.table_names(cursor))
+
+    def row_estimate(self, table, at_least):
+        """The table's row count as the database estimates it (PostgreSQL's pg_class,
+        MySQL's information_schema), else counted, but never past at_least."""
+        connection = self.connection
+        queries = {
+            "postgresql": "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+            "mysql": "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+        }
+        with connection.cursor() as cursor:
+            if connection.vendor in queries:
+                name = connection.ops.quote_name(table) if connection.vendor == "postgresql" else table
+                cursor.execute(queries[connection.vendor], [name])
+                row = cursor.fetchone()
+                # PostgreSQL says -1 for a table never analyzed; MySQL NULL for a view.
+                if row and row[0] is not None and row[0] >= 0:
+                    return int(row[0])
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT %s) AS bounded", [int(at_least)])
+            return int(cursor.fetchone()[0])
+
+    def changes(self):
+        """Every pending operation, in the order `migrate` runs them, with the state before it."""
+        for migration in self.forwards_plan:
+            state = self.loader.project_state((migration.app_label, migration.name), at_end=False)
+            for change in walk(self, migration, migration.operations, state):
+                yield change
 
     def superuser_exists(self, name):
         """Whether the user exists (false before the user table does)."""
@@ -333,6 +395,390 @@ def schema_missing_after(ctx, options):
     )
 
 
+# --- The risks: pending operations that hurt the site the running release serves ---------
+#
+# The migrations run while the running release still serves (on every host that has not
+# switched yet): an operation is a risk when that release's queries on a table that
+# exists now would fail, or would wait behind a long lock. A table that a pending
+# migration creates is nobody's yet, and a database with no migration applied serves no
+# one: neither is judged.
+
+POLICY_VALUES = ("auto", "refuse", "warn")
+
+
+class Change:
+    """One pending operation of one migration; `before` is the project state just before
+    it (rendered only when a risk function asks for a model)."""
+
+    def __init__(self, ctx, migration, operation, before):
+        self.ctx = ctx
+        self.migration = migration
+        self.operation = operation
+        self.before = before
+
+    @property
+    def app_label(self):
+        return self.migration.app_label
+
+    @property
+    def label(self):
+        return label(self.migration.app_label, self.migration.name)
+
+    @cached_property
+    def after(self):
+        after = self.before.clone()
+        self.operation.state_forwards(self.app_label, after)
+        return after
+
+    @property
+    def connection(self):
+        return self.ctx.connection
+
+    def model(self, state, name):
+        return state.apps.get_model(self.app_label, name)
+
+    def live_table(self, model_name):
+        """The model's table, if the running release uses it now; else None."""
+        if (self.app_label, model_name.lower()) not in self.before.models:
+            return None
+        meta = self.model(self.before, model_name)._meta
+        if not meta.managed or meta.proxy or meta.db_table not in self.ctx.live_tables:
+            return None
+        return meta.db_table
+
+    def fields(self):
+        """The AlterField's field before and after it."""
+        name, field = self.operation.model_name, self.operation.name
+        return self.model(self.before, name)._meta.get_field(field), self.model(self.after, name)._meta.get_field(field)
+
+
+def walk(ctx, migration, operations, state):
+    from django.db.migrations.operations import SeparateDatabaseAndState
+
+    for operation in operations:
+        if isinstance(operation, SeparateDatabaseAndState):
+            # Only what reaches the database counts, from a copy of the state as Django
+            # runs it; state_operations alone change nothing the running release sees.
+            yield from walk(ctx, migration, operation.database_operations, state.clone())
+            state = state.clone()
+            operation.state_forwards(migration.app_label, state)
+            continue
+        change = Change(ctx, migration, operation, state)
+        yield change
+        state = change.after
+
+
+def risk(risk_class, change, why, safe):
+    return {
+        "risk": risk_class,
+        "migration": change.label,
+        "operation": change.operation.describe(),
+        "why": why,
+        "safe": safe,
+    }
+
+
+def op_is(change, *names):
+    from django.db.migrations import operations
+
+    return isinstance(change.operation, tuple(getattr(operations, name) for name in names))
+
+
+def removes_a_field(change, options):
+    if not op_is(change, "RemoveField") or not (table := change.live_table(change.operation.model_name)):
+        return None
+    return risk(
+        "remove_field",
+        change,
+        f"the running release still reads and writes this column: its queries on {table} fail from the moment it is dropped.",
+        "deploy the code that stops using the column first (a release whose migration removes the field from"
+        " Django's state only, with SeparateDatabaseAndState, the column nullable or with a db_default), and"
+        " remove the column in a later release.",
+    )
+
+
+def deletes_a_model(change, options):
+    if not op_is(change, "DeleteModel") or not (table := change.live_table(change.operation.name)):
+        return None
+    return risk(
+        "delete_model",
+        change,
+        f"the running release still queries the table {table}: those requests fail from the moment it is dropped.",
+        "deploy the code that stops using the model first, and drop the table in a later release.",
+    )
+
+
+def renames_a_field(change, options):
+    if not op_is(change, "RenameField") or not (table := change.live_table(change.operation.model_name)):
+        return None
+    old = change.model(change.before, change.operation.model_name)._meta.get_field(change.operation.old_name)
+    new = change.model(change.after, change.operation.model_name)._meta.get_field(change.operation.new_name)
+    if old.column == new.column:
+        return None
+    return risk(
+        "rename_field",
+        change,
+        f"the running release still uses the column {table}.{old.column}: its queries fail once it is {new.column}.",
+        "keep the column's name with db_column (a rename in Python only); or add the new column, write both and"
+        " copy the data in one release, then drop the old one in a later release.",
+    )
+
+
+def renames_a_model(change, options):
+    if not op_is(change, "RenameModel") or not (table := change.live_table(change.operation.old_name)):
+        return None
+    new_table = change.model(change.after, change.operation.new_name)._meta.db_table
+    if new_table == table:
+        return None
+    return risk(
+        "rename_model",
+        change,
+        f"the table {table} becomes {new_table}: the running release's queries on it fail until it is replaced.",
+        "keep the table's name with Meta.db_table (then the rename touches no table), and rename the table in"
+        " a later release if at all.",
+    )
+
+
+def renames_a_table(change, options):
+    if not op_is(change, "AlterModelTable") or not (table := change.live_table(change.operation.name)):
+        return None
+    new_table = change.model(change.after, change.operation.name)._meta.db_table
+    if new_table == table:
+        return None
+    return risk(
+        "rename_table",
+        change,
+        f"the table {table} becomes {new_table}: the running release's queries on it fail until it is replaced.",
+        "keep Meta.db_table as it is, or create the new table, write both and copy the data in one release and"
+        " drop the old table in a later release.",
+    )
+
+
+def widens_a_varchar(old_type, new_type, vendor):
+    # PostgreSQL makes a varchar longer without rewriting the table or breaking a reader.
+    import re
+
+    old, new = (re.fullmatch(r"varchar\((\d+)\)", kind or "") for kind in (old_type, new_type))
+    return vendor == "postgresql" and old and new and int(new[1]) >= int(old[1])
+
+
+def changes_a_column_type(change, options):
+    if not op_is(change, "AlterField") or not (table := change.live_table(change.operation.model_name)):
+        return None
+    old, new = change.fields()
+    old_type, new_type = old.db_type(change.connection), new.db_type(change.connection)
+    if old_type == new_type or widens_a_varchar(old_type, new_type, change.connection.vendor):
+        return None
+    return risk(
+        "alter_type",
+        change,
+        f"the column {table}.{old.column} changes from {old_type} to {new_type}: the table is rewritten under a lock"
+        " that stops every query on it, and the running release still reads and writes the old type.",
+        "add a column of the new type, write both and copy the data in one release, switch the reads, and drop"
+        " the old column in a later release.",
+    )
+
+
+def makes_a_column_not_null(change, options):
+    if not op_is(change, "AlterField") or not (table := change.live_table(change.operation.model_name)):
+        return None
+    old, new = change.fields()
+    if not (old.null and not new.null) or old.column is None:
+        return None
+    return risk(
+        "set_not_null",
+        change,
+        f"the running release may still write NULL into {table}.{old.column}: those writes fail once it is NOT NULL"
+        " (and the database checks every row under a lock).",
+        "deploy the code that always sets the value first, fill the NULL rows, and make the column NOT NULL in a"
+        " later release.",
+    )
+
+
+def adds_a_not_null_column(change, options):
+    from django.db.models import NOT_PROVIDED
+
+    if not op_is(change, "AddField") or not (table := change.live_table(change.operation.model_name)):
+        return None
+    field = change.operation.field
+    if field.null or field.many_to_many or getattr(field, "generated", False):
+        return None
+    if getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
+        return None
+    return risk(
+        "add_not_null",
+        change,
+        f"the new column {table}.{change.operation.name} is NOT NULL without a default in the database (Django fills"
+        " the existing rows with the field's default, then drops it): the running release's inserts, which do"
+        " not name the column, fail until it is replaced.",
+        "give the field a db_default, which the database keeps; or add it with null=True and make it NOT NULL in"
+        " a later release.",
+    )
+
+
+def large_table(change, model_name, options):
+    """The live table and its row estimate, if it has at least options.large_table_rows."""
+    table = change.live_table(model_name)
+    if not table:
+        return None, 0
+    rows = change.ctx.row_estimate(table, options.large_table_rows)
+    return (table, rows) if rows >= options.large_table_rows else (None, rows)
+
+
+def adds_a_unique_constraint_to_a_large_table(change, options):
+    from django.db.models import UniqueConstraint
+
+    operation = change.operation
+    if op_is(change, "AddConstraint") and isinstance(operation.constraint, UniqueConstraint):
+        model_name = operation.model_name
+    elif op_is(change, "AlterUniqueTogether"):
+        model_name = operation.name
+        old = change.before.models[change.app_label, model_name.lower()].options.get("unique_together") or set()
+        if not set(operation.unique_together or ()) - set(old):
+            return None
+    else:
+        return None
+    table, rows = large_table(change, model_name, options)
+    if not table:
+        return None
+    return risk(
+        "unique_large_table",
+        change,
+        f"{table} holds {rows} rows or more (a large table): building the unique index reads them all while writes to the table"
+        " wait, and fails on the first duplicate.",
+        "on PostgreSQL, build a unique index with CREATE UNIQUE INDEX CONCURRENTLY in a non-atomic migration"
+        " first and add the constraint with it; elsewhere, deploy it at a quiet time.",
+    )
+
+
+def adds_an_index_to_a_large_table(change, options):
+    # AddIndexConcurrently (django.contrib.postgres) is the safe way, and a subclass.
+    if not op_is(change, "AddIndex") or type(change.operation).__name__ == "AddIndexConcurrently":
+        return None
+    table, rows = large_table(change, change.operation.model_name, options)
+    if not table:
+        return None
+    return risk(
+        "index_large_table",
+        change,
+        f"{table} holds {rows} rows or more (a large table): CREATE INDEX without CONCURRENTLY blocks writes to it while it builds.",
+        "on PostgreSQL, use AddIndexConcurrently (django.contrib.postgres.operations) in a migration with"
+        " atomic = False; on MySQL/MariaDB, deploy it at a quiet time.",
+    )
+
+
+def runs_unknown_code(change, options):
+    from django.db.migrations.operations import RunPython, RunSQL
+
+    operation = change.operation
+    if not op_is(change, "RunPython", "RunSQL") or not change.ctx.applied:
+        return None
+    if getattr(operation, "code", None) is RunPython.noop or getattr(operation, "sql", None) == RunSQL.noop:
+        return None
+    return risk(
+        "unknown",
+        change,
+        "what it does to the tables cannot be told from the migration (unknown, not guessed), and it runs while"
+        " the running release serves.",
+        "read it: it must leave the schema usable by the running release and change large tables in batches;"
+        " then accept it for this deploy.",
+    )
+
+
+RISKS = (
+    removes_a_field,
+    deletes_a_model,
+    renames_a_field,
+    renames_a_model,
+    renames_a_table,
+    changes_a_column_type,
+    makes_a_column_not_null,
+    adds_a_not_null_column,
+    adds_a_unique_constraint_to_a_large_table,
+    adds_an_index_to_a_large_table,
+    runs_unknown_code,
+)
+RISK_CLASSES = (
+    "remove_field",
+    "delete_model",
+    "rename_field",
+    "rename_model",
+    "rename_table",
+    "alter_type",
+    "set_not_null",
+    "add_not_null",
+    "unique_large_table",
+    "index_large_table",
+    "unknown",
+)
+
+
+def policy_error(policy):
+    """Why the policy cannot be read, or None."""
+    values = policy.values() if isinstance(policy, dict) else [policy]
+    unknown = sorted(set(policy) - set(RISK_CLASSES)) if isinstance(policy, dict) else []
+    if unknown or not all(value in POLICY_VALUES for value in values):
+        return finding(
+            "risk_policy",
+            f"django_migration_risk_policy must be one of {', '.join(POLICY_VALUES)}, or a dict from risk class"
+            f" ({', '.join(RISK_CLASSES)}) to one of them; got {json.dumps(policy)}.",
+            unknown,
+        )
+    return None
+
+
+def decide(found, options):
+    """refuse, warn or accept: the accept list first, then the policy, whose `auto`
+    refuses where the running release keeps serving on other hosts while it migrates."""
+    if found["migration"] in options.accept_risks:
+        return "accept"
+    policy = options.risk_policy
+    value = policy.get(found["risk"], "auto") if isinstance(policy, dict) else policy
+    if value == "auto":
+        return "refuse" if options.app_hosts > 1 else "warn"
+    return value
+
+
+def worded(found):
+    """The operator's message for a risk and its decision."""
+    head = {
+        "refuse": "Refused",
+        "warn": "Warning",
+        "accept": "Accepted (django_migration_risks_accept)",
+    }[found["decision"]]
+    message = (
+        f"{head}: migration {found['migration']}, operation '{found['operation']}' ({found['risk']}): "
+        f"{found['why']} Safe pattern: {found['safe']}"
+    )
+    if found["decision"] == "refuse":
+        message += (
+            f" To deploy it anyway, knowingly: add {found['migration']} to django_migration_risks_accept,"
+            f" or set django_migration_risk_policy's {found['risk']} to warn."
+        )
+    return message
+
+
+def risks(ctx, options):
+    """The pending operations' risks, each with its decision and message."""
+    found = []
+    for change in ctx.changes():
+        for check in RISKS:
+            try:
+                result = check(change, options)
+            except Exception as error:  # noqa: BLE001 - a risk not told is still a risk
+                result = risk(
+                    "unknown",
+                    change,
+                    f"the check {check.__name__} could not judge it ({type(error).__name__}: {error}).",
+                    "read the migration; then accept it for this deploy.",
+                )
+            if result:
+                result["decision"] = decide(result, options)
+                result["message"] = worded(result)
+                found.append(result)
+    return found
+
+
 # Before anything is written, in the order the operator reads them...
 PREFLIGHT_RULES = (
     system_checks_fail,
@@ -365,7 +811,15 @@ def report(ctx, options, rules):
 
 
 def preflight(connection, options):
-    return report(Context(connection, options.ledger), options, PREFLIGHT_RULES)
+    ctx = Context(connection, options.ledger)
+    document = report(ctx, options, PREFLIGHT_RULES)
+    bad_policy = policy_error(options.risk_policy)
+    if bad_policy:
+        document["findings"].append(bad_policy)
+        document["risks"] = []
+    else:
+        document["risks"] = risks(ctx, options)
+    return document
 
 
 def migrate(connection, options):
