@@ -1,5 +1,4 @@
-"""The common and loadbalancer roles' input rules, and the postgresql and mysql roles'
-account lists (filter_plugins in each role)."""
+"""The common and loadbalancer roles' input rules (filter_plugins in each role)."""
 
 import importlib.util
 from pathlib import Path
@@ -18,8 +17,6 @@ def load(relative):
 
 common = load("roles/common/filter_plugins/common_rules.py")
 loadbalancer = load("roles/loadbalancer/filter_plugins/loadbalancer_rules.py")
-pg_accounts = load("roles/postgresql/filter_plugins/postgresql_accounts.py")
-my_accounts = load("roles/mysql/filter_plugins/mysql_accounts.py")
 NAME_REGEX = "^[A-Za-z0-9_.:-]+$"  # the loadbalancer role's __loadbalancer_name_regex
 
 
@@ -100,46 +97,8 @@ def test_loadbalancer_numbers_given_as_text_count():
     assert lb(loadbalancer_http_port="eighty") == ["loadbalancer_http_port must be between 1 and 65535 (got eighty)"]
 
 
-# --- accounts ------------------------------------------------------------------------
-
-def test_postgresql_accounts_users_take_the_given_or_the_generated_password():
-    users = [{"name": "django", "password": "given"}, {"name": "report", "extra": 1}]
-    assert pg_accounts.postgresql_accounts_users(users, {"report": "generated"}) == [
-        {"name": "django", "password": "given"},
-        {"name": "report", "password": "generated"},
-    ]
-    # An empty given password is kept (the validation refuses it), not replaced.
-    assert pg_accounts.postgresql_accounts_users([{"name": "a", "password": ""}], {"a": "x"})[0]["password"] == ""
-
-
-def test_postgresql_accounts_databases_take_the_clusters_locale_unless_given():
-    databases = [{"name": "a", "owner": "u"}, {"name": "b", "owner": "u", "lc_collate": "C.UTF-8", "lc_ctype": "de_DE.UTF-8"}]
-    assert pg_accounts.postgresql_accounts_databases(databases, "en_US.UTF-8") == [
-        {"name": "a", "owner": "u", "lc_collate": "en_US.UTF-8", "lc_ctype": "en_US.UTF-8"},
-        {"name": "b", "owner": "u", "lc_collate": "C.UTF-8", "lc_ctype": "de_DE.UTF-8"},
-    ]
-
-
-def test_mysql_accounts_users():
-    users = [{"name": "django", "priv": "django.*:ALL"}, {"name": "report", "password": "given"}]
-    assert my_accounts.mysql_accounts_users(users, ["10.0.1.%"], {"django": "generated"}) == [
-        {"name": "django", "hosts": ["localhost", "10.0.1.%"], "priv": "django.*:ALL", "password": "generated"},
-        {"name": "report", "hosts": ["localhost", "10.0.1.%"], "priv": None, "password": "given"},
-    ]
-
-
-def test_mysql_accounts_databases():
-    databases = [{"name": "a"}, {"name": "b", "encoding": "utf8mb4", "collation": "utf8mb4_bin"}]
-    assert my_accounts.mysql_accounts_databases(databases, "utf8mb4_unicode_ci") == [
-        {"name": "a", "encoding": "utf8mb4", "collation": "utf8mb4_unicode_ci"},
-        {"name": "b", "encoding": "utf8mb4", "collation": "utf8mb4_bin"},
-    ]
-
-
 @pytest.mark.parametrize("module,name", [
     (common, "common_input_errors"), (loadbalancer, "loadbalancer_input_errors"),
-    (pg_accounts, "postgresql_accounts_users"), (pg_accounts, "postgresql_accounts_databases"),
-    (my_accounts, "mysql_accounts_users"), (my_accounts, "mysql_accounts_databases"),
 ])
 def test_filters_are_registered(module, name):
     assert module.FilterModule().filters()[name] is getattr(module, name)
