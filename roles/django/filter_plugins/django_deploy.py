@@ -1,0 +1,78 @@
+"""The django role's rules for a deploy, as Python: the application's environment, the
+name of a release's virtualenv, and what pruning removes. YAML wires them
+(vars/main.yml, validate.yml, prune.yml); tests/unit/django/test_django_deploy.py
+tests them.
+"""
+
+import hashlib
+import re
+from urllib.parse import quote
+
+# Names a shell and systemd's EnvironmentFile both take.
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A value is written between single quotes, on one line.
+UNSAFE_VALUE = re.compile(r"['\n]")
+DB_KEYS = ("engine", "name", "user", "password", "host", "port")
+
+
+def django_env(base, db, style, url_env, discrete_env, extra=None):
+    """Every variable the application sees (but the secret key).
+
+    base: the DJANGO_* variables, ready; db: engine, name, user, password, host, port;
+    style: 'url' (one variable url_env holding a database URL) or 'discrete' (one
+    variable per key of db, named by discrete_env); extra: django_extra_env, last, so
+    that it can override anything.
+    """
+    env = dict(base)
+    if style == "url":
+        scheme = "postgres" if db["engine"] == "postgresql" else "mysql"
+        # quote() with "/" safe, as Jinja's urlencode filter did before this was Python:
+        # the same settings give the same file, so an upgrade restarts nothing.
+        env[url_env] = "{}://{}:{}@{}:{}/{}".format(
+            scheme, quote(str(db["user"]), safe="/"), quote(str(db["password"]), safe="/"),
+            db["host"], db["port"], db["name"],
+        )
+    else:
+        env.update({discrete_env[key]: str(db[key]) for key in discrete_env})
+    env.update(extra or {})
+    return env
+
+
+def django_env_unsafe(env):
+    """The names in env that cannot be written safely: a value holding a single quote or
+    a new line, or a name that is not a shell variable's."""
+    bad_values = [name for name, value in env.items() if UNSAFE_VALUE.search(str(value))]
+    bad_names = [name for name in env if not NAME.fullmatch(str(name))]
+    return bad_values + [name for name in bad_names if name not in bad_values]
+
+
+def django_venv_name(checksums, extra_packages):
+    """A virtualenv's name: 12 hex digits of a hash of the requirements files' checksums
+    (in the order of django_requirements_files) and the extra packages. Releases with the
+    same requirements share one."""
+    text = "\n".join(str(item) for item in list(checksums) + list(extra_packages))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def django_prune(lines, keep, release_dir):
+    """What pruning removes, from prune.yml's listing (tab-separated lines: `release
+    <sortable time> <path>`, `venv <path>`, `link <release path> <venv it links to>`):
+    the releases beyond the newest `keep` by unpacking time, never release_dir (the one
+    being deployed), and the virtualenvs that no release left links to."""
+    rows = [line.split("\t") for line in lines if line]
+    releases = sorted((row for row in rows if row[0] == "release"), key=lambda row: row[1], reverse=True)
+    old = [row[2] for row in releases][int(keep):]
+    old = [path for path in old if path != release_dir]
+    used = {row[2] for row in rows if row[0] == "link" and row[1] not in old}
+    unused = [row[1] for row in rows if row[0] == "venv" and row[1] not in used]
+    return {"releases": old, "venvs": unused}
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "django_env": django_env,
+            "django_env_unsafe": django_env_unsafe,
+            "django_venv_name": django_venv_name,
+            "django_prune": django_prune,
+        }
