@@ -1,4 +1,5 @@
-"""The common role's input rules, which meta/argument_specs.yml cannot express.
+"""The common role's input rules, which meta/argument_specs.yml cannot express, and
+the name of a CA file on the host.
 
 tasks/validate.yml passes the role's variables in and fails with the messages this
 returns. (The common role does not depend on the stack role, whose filter plugin holds
@@ -28,6 +29,15 @@ def common_input_errors(settings, os_family):
     return errors
 
 
+def common_ca_name(source):
+    """The name a CA file gets on the host: its file name without .pem or .crt.
+
+    The role copies it as <name>.crt (update-ca-certificates reads only *.crt), and
+    update-ca-certificates links it as /etc/ssl/certs/<name>.pem once it trusts it.
+    """
+    return re.sub(r"\.(pem|crt)$", "", str(source).replace("\\", "/").rsplit("/", 1)[-1])
+
+
 class FilterModule:
     def filters(self):
-        return {"common_input_errors": common_input_errors}
+        return {"common_input_errors": common_input_errors, "common_ca_name": common_ca_name}
