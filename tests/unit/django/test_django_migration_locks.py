@@ -92,6 +92,7 @@ def test_adopting_is_refused_when_the_database_has_a_column_the_models_lack(proj
     document, _ = project.run(env={"DJANGO_STACK_ADOPT": "1"})
     assert rules(document) == ["adopt_refused"]
     assert document["findings"][0]["items"] == ["shop.Author: column shop_author.legacy (not in the models)"]
+    assert document["adopt"] == []
 
 
 # --- Lock timeouts, with fakes ---------------------------------------------------------------
