@@ -1078,20 +1078,37 @@ def rolls_back(connection, migration):
     return bool(getattr(migration, "atomic", True)) and connection.features.can_rollback_ddl
 
 
+def heading(connection, tables):
+    """What the list of sessions is: PostgreSQL says who holds locks on the tables;
+    MySQL/MariaDB only which sessions could."""
+    names = ", ".join(sorted(tables)) or "its tables"
+    if connection.vendor == "postgresql":
+        return f"Holding locks on {names}"
+    return (
+        f"The sessions of this database that may hold the lock on {names} ({connection.display_name} does not say"
+        " which session holds a metadata lock)"
+    )
+
+
 def lock_failure(connection, options, log, migration, tries, applied_now):
     """The finding for a migration that could not get its lock, and what it left behind."""
     rolled_back = rolls_back(connection, migration)
     stayed = [] if rolled_back else list(log.since_recorded)
     name = label(migration.app_label, migration.name) if migration else "(unknown)"
-    tables = quoted_names(log.failed) or {t for statement in log.since_recorded for t in quoted_names(statement)}
+    # The quoted names of the statement that waited, those that are tables (not columns).
+    with connection.cursor() as cursor:
+        live = set(connection.introspection.table_names(cursor))
+    tables = (
+        quoted_names(log.failed) or {t for statement in log.since_recorded for t in quoted_names(statement)}
+    ) & live
     holders = blockers(connection, tables)
     message = (
         f"Migration {name} could not get its lock within django_migrate_lock_timeout ({options.lock_timeout} s),"
         f" in {tries} tr{'y' if tries == 1 else 'ies'}, {options.lock_retry_delay:g} s apart. It waited to run: {log.failed.strip()!r}."
         + (
-            " Holding locks on " + ", ".join(sorted(tables)) + ": " + "; ".join(holders) + "."
+            f" {heading(connection, tables)}: " + "; ".join(holders) + "."
             if holders
-            else " No session holds a lock on " + (", ".join(sorted(tables)) or "its tables") + " any more."
+            else " No other session holds a lock on " + (", ".join(sorted(tables)) or "its tables") + " any more."
         )
     )
     if stayed:

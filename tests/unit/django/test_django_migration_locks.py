@@ -126,6 +126,7 @@ class Connection:
         self.rows = list(rows)
         self.fail_on = fail_on
         self.wrapper = None
+        self.introspection = SimpleNamespace(table_names=lambda cursor: ["books_author", "books_book"])
 
     def cursor(self):
         return Cursor(self)
@@ -262,7 +263,11 @@ def test_a_lock_that_stays_taken_fails_cleanly_naming_the_blocking_session(fake_
     assert message.startswith("Migration books.0003_author_nickname could not get its lock within")
     assert "(3 s), in 3 tries, 4 s apart" in message
     assert ALTER in message
-    assert "session 4242 (user django, idle in transaction, its transaction open for 37 s" in message
+    # The tables among the statement's quoted names (not its column).
+    assert (
+        "Holding locks on books_author: session 4242 (user django, idle in transaction, its transaction open for 37 s"
+        in message
+    )
     assert "'SELECT count(*) FROM books_author'" in message
     assert "Nothing of books.0003_author_nickname was applied." in message
     assert "not restored" in message
@@ -285,6 +290,7 @@ def test_on_mariadb_statements_that_stayed_stop_the_retries(fake_context):
     assert first in found["message"]
     assert "restore the backup" in found["message"]
     # Without the PROCESS privilege: the sessions this user may see, said as such.
+    assert "that may hold the lock on books_author (MariaDB does not say" in found["message"]
     assert "session 17 (user django, Sleep, in its state for 12 s)" in found["message"]
 
 
