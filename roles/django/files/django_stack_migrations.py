@@ -1063,6 +1063,8 @@ def blockers(connection, tables):
                     cursor.execute(BLOCKERS_SQL["mysql"])
                     rows, what = cursor.fetchall(), "its transaction open for"
                 except Exception:  # noqa: BLE001 - INNODB_TRX needs the PROCESS privilege
+                    rows = []
+                if not rows:
                     cursor.execute(BLOCKERS_SQL["mysql_sessions"])
                     rows, what = cursor.fetchall(), "in its state for"
                 for thread, user, command, age, query in rows:

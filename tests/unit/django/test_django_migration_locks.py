@@ -318,3 +318,18 @@ def test_other_failures_are_not_retried(fake_context):
 
     with pytest.raises(RuntimeError):
         net.run_migrate(connection, lock_options(), command, sleep=pytest.fail)
+
+
+@pytest.mark.parametrize(
+    "rows, fail_on, expected",
+    [
+        # With the PROCESS privilege: the sessions with an open transaction.
+        ([[(9, "django", "Sleep", 40, None)]], None, "session 9 (user django, Sleep, its transaction open for 40 s)"),
+        # No open transaction seen there, or no privilege: the sessions this user may see.
+        ([[], [(17, "django", "Sleep", 12, None)]], None, "session 17 (user django, Sleep, in its state for 12 s)"),
+        ([[(17, "django", "Sleep", 12, None)]], "INNODB_TRX", "session 17 (user django, Sleep, in its state for 12 s)"),
+    ],
+)
+def test_mariadb_sessions_that_may_hold_the_lock(rows, fail_on, expected):
+    worded = net.blockers(Connection("mysql", rows=rows, fail_on=fail_on), {"books_author"})
+    assert worded[0].startswith(expected)
