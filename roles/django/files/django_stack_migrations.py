@@ -1159,7 +1159,9 @@ def run_migrate(connection, options, command, sleep=time.sleep):
         except Exception as error:
             if not is_lock_timeout(error):
                 raise
-            sys.stdout.flush()
+            # Ends migrate's unfinished "Applying app.name..." line: what follows (the
+            # retry's note, or the document) must start a line of its own.
+            print(flush=True)
             ctx = Context(connection)
             migration = ctx.forwards_plan[0] if ctx.forwards_plan else None
             if tries > options.lock_retries or (log.since_recorded and not rolls_back(connection, migration)):

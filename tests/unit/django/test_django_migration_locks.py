@@ -242,6 +242,22 @@ def test_a_lock_timeout_is_retried_after_a_pause_and_then_passes(fake_context):
     assert connection.executed.count("SET lock_timeout = '3000ms'") == 3
 
 
+def test_the_document_after_a_lock_timeout_starts_a_line_of_its_own(fake_context, capsys):
+    # migrate prints "Applying app.name..." without an end of line, then fails: the role
+    # reads the document from the last line (seen in the scenario: a restore followed).
+    connection = Connection("postgresql")
+
+    def command():
+        print("  Applying books.0003_author_nickname...", end="")
+        connection.wrapper(lambda *args: (_ for _ in ()).throw(lock_error("postgresql")), ALTER, None, False, {})
+
+    net.run_migrate(connection, lock_options(DJANGO_STACK_LOCK_RETRIES="1"), command, sleep=lambda seconds: None)
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "  Applying books.0003_author_nickname..."
+    assert out.splitlines()[1].startswith("  Could not get a lock within 3 s (try 1 of 2)")
+    assert out.endswith("  Applying books.0003_author_nickname...\n")
+
+
 def test_a_lock_that_stays_taken_fails_cleanly_naming_the_blocking_session(fake_context):
     blocker = [
         (
