@@ -3,7 +3,9 @@
 Usage: poller.py URL STOP_FILE MAX_SECONDS MAX_REQUESTS HOST
 Sends GET requests one after another, 20 a second at most, until STOP_FILE exists or a
 limit is reached, then prints one JSON line: sent, failed (anything but 200, including
-errors and timeouts), the first failures, and the seconds it ran.
+errors and timeouts), the first failures, the seconds it ran, the slowest request's
+seconds and the longest stretch without a 200 answer (from the start, or the last 200
+answer, to the next one).
 """
 
 import json
@@ -18,7 +20,8 @@ url, stop_file, max_seconds, max_requests = sys.argv[1], sys.argv[2], float(sys.
 host = sys.argv[5]
 sent = failed = 0
 failures = []
-start = time.monotonic()
+slowest = longest_gap = 0.0
+start = last_ok = time.monotonic()
 while not os.path.exists(stop_file) and time.monotonic() - start < max_seconds and sent < max_requests:
     began = time.monotonic()
     sent += 1
@@ -30,9 +33,24 @@ while not os.path.exists(stop_file) and time.monotonic() - start < max_seconds a
         status = error.code
     except OSError as error:
         status = f"{type(error).__name__}: {error}"
-    if status != 200:
+    now = time.monotonic()
+    slowest = max(slowest, now - began)
+    if status == 200:
+        longest_gap, last_ok = max(longest_gap, now - last_ok), now
+    else:
         failed += 1
         if len(failures) < 10:
             failures.append({"at": round(time.monotonic() - start, 2), "status": str(status)})
     time.sleep(max(0.0, 0.05 - (time.monotonic() - began)))
-print(json.dumps({"sent": sent, "failed": failed, "failures": failures, "seconds": round(time.monotonic() - start, 1)}))
+print(
+    json.dumps(
+        {
+            "sent": sent,
+            "failed": failed,
+            "failures": failures,
+            "seconds": round(time.monotonic() - start, 1),
+            "slowest": round(slowest, 2),
+            "longest_gap": round(longest_gap, 2),
+        }
+    )
+)

@@ -31,7 +31,9 @@ import inspect
 import io
 import json
 import os
+import re
 import sys
+import time
 from functools import cached_property
 
 MODES = ("preflight", "migrate")
@@ -103,6 +105,30 @@ def parse_options(argv, environ):
         help="application hosts of the site: with more than one, the policy auto refuses",
     )
     parser.add_argument(
+        "--adopt",
+        action="store_true",
+        default=environ.get("DJANGO_STACK_ADOPT") == "1",
+        help="adopt a database whose history was lost: record the pending migrations as applied when the schema matches",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=int,
+        default=int(environ.get("DJANGO_STACK_LOCK_TIMEOUT") or 5),
+        help="seconds a migration's statement waits for a lock (PostgreSQL lock_timeout, MySQL lock_wait_timeout)",
+    )
+    parser.add_argument(
+        "--lock-retries",
+        type=int,
+        default=int(environ.get("DJANGO_STACK_LOCK_RETRIES") or 0),
+        help="tries after the first when a migration could not get its lock",
+    )
+    parser.add_argument(
+        "--lock-retry-delay",
+        type=float,
+        default=float(environ.get("DJANGO_STACK_LOCK_RETRY_DELAY") or 0),
+        help="seconds between those tries",
+    )
+    parser.add_argument(
         "--large-table-rows",
         type=int,
         default=int(environ.get("DJANGO_STACK_LARGE_TABLE_ROWS") or 100000),
@@ -122,6 +148,29 @@ def file_hash(migration):
     path = inspect.getsourcefile(sys.modules[type(migration).__module__])
     with open(path, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()
+
+
+def database_operations(operations):
+    """The operations that reach the database, SeparateDatabaseAndState unpacked."""
+    from django.db.migrations.operations import SeparateDatabaseAndState
+
+    for operation in operations:
+        if isinstance(operation, SeparateDatabaseAndState):
+            yield from database_operations(operation.database_operations)
+        else:
+            yield operation
+
+
+def created_table(app_label, operation, max_length, truncate_name):
+    """The table a CreateModel makes (named as Django names it), else None."""
+    from django.db.migrations.operations import CreateModel
+
+    if not isinstance(operation, CreateModel):
+        return None
+    model_options = operation.options
+    if model_options.get("proxy") or model_options.get("managed") is False:
+        return None
+    return model_options.get("db_table") or truncate_name(f"{app_label}_{operation.name_lower}", max_length)
 
 
 class Context:
@@ -186,11 +235,12 @@ class Context:
         }
 
     @cached_property
-    def schema_missing(self):
-        """Model tables and columns that the live database lacks."""
+    def schema_scan(self):
+        """The models' tables and columns against the live database: (missing, extra),
+        extra being columns of a model's table that no field of the model has."""
         from django.apps import apps
 
-        missing = []
+        missing, extra = [], []
         introspection = self.connection.introspection
         with self.connection.cursor() as cursor:
             tables = set(introspection.table_names(cursor))
@@ -207,7 +257,41 @@ class Context:
                     for field in meta.local_concrete_fields
                     if field.column not in columns
                 )
-        return missing
+                known = {field.column for field in meta.local_concrete_fields}
+                extra.extend(f"{meta.label}: column {meta.db_table}.{column}" for column in sorted(columns - known))
+        return missing, extra
+
+    @property
+    def schema_missing(self):
+        """Model tables and columns that the live database lacks."""
+        return self.schema_scan[0]
+
+    @property
+    def schema_extra(self):
+        """Columns of the models' tables that the models do not have."""
+        return self.schema_scan[1]
+
+    @cached_property
+    def lost_history(self):
+        """{pending migration: [tables it would create that exist already]}: the tables
+        are there while the migrations that create them are not recorded (a history
+        lost, or a database made by hand or restored from elsewhere)."""
+        from django.db.backends.utils import truncate_name
+
+        if not self.live_tables:
+            return {}
+        max_length = self.connection.ops.max_name_length()
+        found = {}
+        for migration in self.forwards_plan:
+            tables = [
+                table
+                for operation in database_operations(migration.operations)
+                if (table := created_table(migration.app_label, operation, max_length, truncate_name))
+                in self.live_tables
+            ]
+            if tables:
+                found[label(migration.app_label, migration.name)] = tables
+        return found
 
     @cached_property
     def check_errors(self):
@@ -375,6 +459,43 @@ def schema_behind_history(ctx, options):
         + ", ".join(ctx.schema_missing)
         + ". A migration was recorded as applied without being applied (faked, or a regenerated history).",
         ctx.schema_missing,
+    )
+
+
+def history_lost(ctx, options):
+    # (django_migrate_fake_initial asks for Django's own, narrower way out: its choice.)
+    if not ctx.lost_history or options.adopt or options.fake_initial:
+        return None
+    created = "; ".join(f"{name} creates {', '.join(tables)}" for name, tables in ctx.lost_history.items())
+    return finding(
+        "lost_history",
+        "The database holds tables that migrations not recorded as applied would create ("
+        + created
+        + "): its migration history (the django_migrations table) was lost, or the database was made by hand or"
+        " restored from elsewhere. `migrate` would fail on a table that already exists, and"
+        " django_migrate_fake_initial only fakes initial migrations, so the next one would fail. Ways out: restore"
+        " the database together with its django_migrations table; or set django_migrate_adopt_existing_schema:"
+        " true for this deploy, which records this release's pending migrations as applied (without running"
+        " them) when the live schema has every table and column of its models and no other column, and refuses"
+        " otherwise, naming what differs.",
+        sorted(ctx.lost_history),
+    )
+
+
+def adoption_refused(ctx, options):
+    if not (ctx.lost_history and options.adopt):
+        return None
+    differs = ctx.schema_missing + [f"{item} (not in the models)" for item in ctx.schema_extra]
+    if not differs:
+        return None
+    return finding(
+        "adopt_refused",
+        "django_migrate_adopt_existing_schema is on, but the live schema is not what this release's migrations"
+        " produce, so nothing was recorded: "
+        + ", ".join(differs)
+        + ". Adopt the database with the release it came from (whose models match it), then deploy this one;"
+        " or make the schema match by hand.",
+        differs,
     )
 
 
@@ -788,6 +909,8 @@ PREFLIGHT_RULES = (
     applied_file_changed,
     models_without_migration,
     schema_behind_history,
+    history_lost,
+    adoption_refused,
 )
 # ...and after `migrate`: did it do its job?
 AFTER_MIGRATE_RULES = (still_pending, schema_missing_after)
@@ -810,26 +933,285 @@ def report(ctx, options, rules):
     }
 
 
+def adoptable(ctx, options):
+    """The pending migrations to record as applied without running them: all of them,
+    when adoption is asked for, the history was lost and the schema matches."""
+    if options.adopt and ctx.lost_history and not ctx.schema_missing and not ctx.schema_extra:
+        return [label(m.app_label, m.name) for m in ctx.forwards_plan]
+    return []
+
+
 def preflight(connection, options):
     ctx = Context(connection, options.ledger)
     document = report(ctx, options, PREFLIGHT_RULES)
+    document["adopt"] = adoptable(ctx, options)
     bad_policy = policy_error(options.risk_policy)
     if bad_policy:
         document["findings"].append(bad_policy)
-        document["risks"] = []
-    else:
-        document["risks"] = risks(ctx, options)
+    # With the history lost, the pending operations ran long ago: nothing to judge.
+    document["risks"] = [] if bad_policy or ctx.lost_history else risks(ctx, options)
     return document
 
 
-def migrate(connection, options):
-    # A failing migration raises out of here: no document, a non-zero exit.
-    from django.core.management import call_command
+# --- Locks: a migration waits for its lock a bounded time, then tries again ---------------
+#
+# The statement of a migration that waits for a lock (an ALTER behind a long transaction)
+# makes every later query on that table wait behind it: the site stalls. So the migrate
+# process sets its own session's lock timeout (this session only: the site's sessions
+# keep theirs), and a statement that could not get its lock within it fails, and
+# `migrate` is run again after a pause, a bounded number of times. PostgreSQL rolls back
+# the whole migration (each migration is one transaction); MySQL/MariaDB cannot roll back
+# DDL, so statements of the migration that ran before the wait stay: then there is no
+# retry (the migration would fail on what stayed) and the message names them.
 
-    call_command("migrate", interactive=False, fake_initial=options.fake_initial)
+LOCK_TIMEOUT_SQL = {
+    "postgresql": ["SET lock_timeout = '{ms}ms'"],
+    # Metadata locks (DDL) and InnoDB row locks (data migrations); whole seconds.
+    "mysql": ["SET SESSION lock_wait_timeout = {s}", "SET SESSION innodb_lock_wait_timeout = {s}"],
+}
+# PostgreSQL's lock_not_available; MySQL/MariaDB's ER_LOCK_WAIT_TIMEOUT.
+LOCK_TIMEOUT_CODES = {"55P03", 1205}
+WRITES = re.compile(r"\s*(CREATE|ALTER|DROP|RENAME|TRUNCATE|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+RECORDED = re.compile(r"\s*INSERT\s+INTO\s+[`\"]?django_migrations\b", re.IGNORECASE)
+
+
+def set_lock_timeout(connection, seconds):
+    """Bound this session's lock waits (no-op on databases without such a setting)."""
+    with connection.cursor() as cursor:
+        for statement in LOCK_TIMEOUT_SQL.get(connection.vendor, []):
+            cursor.execute(statement.format(ms=int(seconds * 1000), s=max(1, int(seconds))))
+
+
+def is_lock_timeout(error):
+    """Whether the error, or one it was raised from, is the database's lock timeout."""
+    while error is not None:
+        codes = {getattr(error, "pgcode", None), getattr(error, "sqlstate", None)}
+        args = getattr(error, "args", ())
+        if args and isinstance(args[0], int):
+            codes.add(args[0])
+        if codes & LOCK_TIMEOUT_CODES:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+class StatementLog:
+    """An execute wrapper: the writing statements run since the last migration was
+    recorded (those of the migration under way), and the statement that failed."""
+
+    def __init__(self):
+        self.since_recorded = []
+        self.failed = ""
+
+    def __call__(self, execute, sql, params, many, context):
+        try:
+            result = execute(sql, params, many, context)
+        except Exception:
+            self.failed = sql
+            raise
+        if RECORDED.match(sql):
+            self.since_recorded = []
+        elif WRITES.match(sql):
+            self.since_recorded.append(sql)
+        return result
+
+
+def quoted_names(sql):
+    return set(re.findall(r'[`"]([^`"]+)[`"]', sql or ""))
+
+
+BLOCKERS_SQL = {
+    "postgresql": """
+        SELECT a.pid, a.usename, a.state,
+               EXTRACT(EPOCH FROM now() - COALESCE(a.xact_start, a.query_start))::int,
+               a.query, string_agg(DISTINCT c.relname || ' (' || l.mode || ')', ', ')
+        FROM pg_locks l
+        JOIN pg_class c ON c.oid = l.relation
+        JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname = ANY(%s)
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        GROUP BY a.pid, a.usename, a.state, a.xact_start, a.query_start, a.query
+        ORDER BY 4 DESC LIMIT 5""",
+    # MariaDB has no table of who holds a metadata lock without a plugin: the sessions on
+    # this database with an open transaction (INNODB_TRX, with the PROCESS privilege),
+    # else every other session of the database that this user may see.
+    "mysql": """
+        SELECT p.ID, p.USER, p.COMMAND, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), COALESCE(p.INFO, t.trx_query)
+        FROM information_schema.PROCESSLIST p JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
+        WHERE p.ID <> CONNECTION_ID() AND p.DB = DATABASE() ORDER BY 4 DESC LIMIT 5""",
+    "mysql_sessions": """
+        SELECT ID, USER, COMMAND, TIME, INFO FROM information_schema.PROCESSLIST
+        WHERE ID <> CONNECTION_ID() AND DB = DATABASE() ORDER BY TIME DESC LIMIT 5""",
+}
+
+
+def blockers(connection, tables):
+    """The sessions that hold locks on these tables, worded (best effort: [] if unknown)."""
+    vendor = connection.vendor
+    worded = []
+    try:
+        with connection.cursor() as cursor:
+            if vendor == "postgresql":
+                cursor.execute(BLOCKERS_SQL["postgresql"], [sorted(tables)])
+                for pid, user, state, age, query, locks in cursor.fetchall():
+                    worded.append(
+                        f"session {pid} (user {user}, {state}, its transaction open for {age} s, holding {locks}),"
+                        f" its query: {query!r}"
+                    )
+            elif vendor == "mysql":
+                try:
+                    cursor.execute(BLOCKERS_SQL["mysql"])
+                    rows, what = cursor.fetchall(), "its transaction open for"
+                except Exception:  # noqa: BLE001 - INNODB_TRX needs the PROCESS privilege
+                    rows = []
+                if not rows:
+                    cursor.execute(BLOCKERS_SQL["mysql_sessions"])
+                    rows, what = cursor.fetchall(), "in its state for"
+                for thread, user, command, age, query in rows:
+                    text = repr(query) if query else "none now (MariaDB keeps no text of an idle session's last query)"
+                    worded.append(f"session {thread} (user {user}, {command}, {what} {age} s), its query: {text}")
+    except Exception as error:  # noqa: BLE001 - the message must still come out
+        worded.append(f"(the sessions holding locks could not be read: {type(error).__name__}: {error})")
+    return worded
+
+
+def rolls_back(connection, migration):
+    """Whether a failed migration leaves nothing behind: one transaction, DDL included."""
+    return bool(getattr(migration, "atomic", True)) and connection.features.can_rollback_ddl
+
+
+def heading(connection, tables):
+    """What the list of sessions is: PostgreSQL says who holds locks on the tables;
+    MySQL/MariaDB only which sessions could."""
+    names = ", ".join(sorted(tables)) or "its tables"
+    if connection.vendor == "postgresql":
+        return f"Holding locks on {names}"
+    return (
+        f"The sessions of this database that may hold the lock on {names} ({connection.display_name} does not say"
+        " which session holds a metadata lock)"
+    )
+
+
+def lock_failure(connection, options, log, migration, tries, applied_now):
+    """The finding for a migration that could not get its lock, and what it left behind."""
+    rolled_back = rolls_back(connection, migration)
+    stayed = [] if rolled_back else list(log.since_recorded)
+    name = label(migration.app_label, migration.name) if migration else "(unknown)"
+    # The quoted names of the statement that waited, those that are tables (not columns).
+    with connection.cursor() as cursor:
+        live = set(connection.introspection.table_names(cursor))
+    tables = (
+        quoted_names(log.failed) or {t for statement in log.since_recorded for t in quoted_names(statement)}
+    ) & live
+    holders = blockers(connection, tables)
+    message = (
+        f"Migration {name} could not get its lock within django_migrate_lock_timeout ({options.lock_timeout} s),"
+        f" in {tries} tr{'y' if tries == 1 else 'ies'}, {options.lock_retry_delay:g} s apart. It waited to run: {log.failed.strip()!r}."
+        + (
+            f" {heading(connection, tables)}: " + "; ".join(holders) + "."
+            if holders
+            else " No other session holds a lock on " + (", ".join(sorted(tables)) or "its tables") + " any more."
+        )
+    )
+    if stayed:
+        message += (
+            f" {connection.display_name} cannot roll back DDL: these statements of {name} ran before the wait and"
+            " stayed, while the migration is not recorded as applied: " + "; ".join(s.strip() for s in stayed) + "."
+            " Undo them, or restore the backup taken before migrating, once that session has ended (not now: it"
+            " would wait for the same locks), then deploy again."
+        )
+    else:
+        message += f" Nothing of {name} was applied" + (
+            f" ({connection.display_name} rolled the migration back)." if rolled_back and log.since_recorded else "."
+        )
+        message += (
+            " Applied before it in this run, and kept (each is whole and recorded): " + ", ".join(applied_now) + "."
+            if applied_now
+            else " No migration was applied in this run."
+        ) + (
+            " The database was not restored: it needs no restore, and a restore would wait for the same locks."
+            " End that session or let it finish, then deploy again (or raise django_migrate_lock_timeout)."
+        )
+    return finding("lock_timeout", message, [name]), {
+        "migration": name,
+        "tries": tries,
+        "statement": log.failed,
+        "stayed": stayed,
+        "applied_now": applied_now,
+        "blockers": holders,
+    }
+
+
+def run_migrate(connection, options, command, sleep=time.sleep):
+    """`migrate`, run again after a lock timeout while that leaves nothing behind. Returns
+    None when it passed, else (finding, details) for the lock it could not get; any
+    other failure raises."""
+    applied_before = set(Context(connection).applied)
+    tries = 0
+    while True:
+        tries += 1
+        log = StatementLog()
+        set_lock_timeout(connection, options.lock_timeout)
+        try:
+            with connection.execute_wrapper(log):
+                command()
+            return None
+        except Exception as error:
+            if not is_lock_timeout(error):
+                raise
+            # Ends migrate's unfinished "Applying app.name..." line: what follows (the
+            # retry's note, or the document) must start a line of its own.
+            print(flush=True)
+            ctx = Context(connection)
+            migration = ctx.forwards_plan[0] if ctx.forwards_plan else None
+            if tries > options.lock_retries or (log.since_recorded and not rolls_back(connection, migration)):
+                applied_now = sorted(label(*key) for key in set(ctx.applied) - applied_before)
+                return lock_failure(connection, options, log, migration, tries, applied_now)
+            print(
+                f"  Could not get a lock within {options.lock_timeout} s (try {tries} of {options.lock_retries + 1});"
+                f" trying again in {options.lock_retry_delay:g} s.",
+                flush=True,
+            )
+            sleep(options.lock_retry_delay)
+
+
+def migrate(connection, options, call_command=None, sleep=time.sleep):
+    # A failing migration raises out of here (no document, a non-zero exit); one that
+    # could not get its lock ends in a document with the lock_timeout finding.
+    if call_command is None:
+        from django.core.management import call_command
+
+    ctx = Context(connection, options.ledger)
+    adopt = adoptable(ctx, options)
+    if adopt:
+        unrun = [
+            label(m.app_label, m.name)
+            for m in ctx.forwards_plan
+            if any(type(op).__name__ in ("RunPython", "RunSQL") for op in database_operations(m.operations))
+        ]
+        print(
+            "Adopting the existing schema (django_migrate_adopt_existing_schema): recording as applied without"
+            f" running them: {', '.join(adopt)}."
+            + (f" Their RunPython/RunSQL steps did not run: {', '.join(unrun)}." if unrun else ""),
+            flush=True,
+        )
+        call_command("migrate", interactive=False, fake=True)
+    else:
+        failed = run_migrate(
+            connection,
+            options,
+            lambda: call_command("migrate", interactive=False, fake_initial=options.fake_initial),
+            sleep,
+        )
+        if failed:
+            document = report(Context(connection, options.ledger), options, ())
+            document["findings"], document["lock_timeout"] = [failed[0]], failed[1]
+            return document
     sys.stdout.flush()
     # A new context: the migrations just applied are in a fresh read of the records.
-    return report(Context(connection, options.ledger), options, AFTER_MIGRATE_RULES)
+    document = report(Context(connection, options.ledger), options, AFTER_MIGRATE_RULES)
+    document["adopted"] = adopt
+    return document
 
 
 def main(argv=None, environ=None):

@@ -26,6 +26,22 @@ def _after_check(stdout):
     return " ".join(found["message"] for found in document.get("findings", []))
 
 
+def _document(stdout):
+    try:
+        document = json.loads(_last_line(stdout))
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def migrate_lock_failure(migrate):
+    """What the migrate step says about a lock it could not get ({} when that is not why
+    it failed): a registered result, or nothing when migrate did not run."""
+    if not isinstance(migrate, dict):
+        return {}
+    return _document(migrate.get("stdout", "")).get("lock_timeout") or {}
+
+
 def migrate_failure_message(
     failed, backup=None, migrate=None, restore=None, backup_file="", previous_release="", root=""
 ):
@@ -37,6 +53,9 @@ def migrate_failure_message(
         return "The backup before migrating failed, so nothing was migrated and the database is untouched: " + reason
 
     result = migrate or failed or {}
+    if migrate_lock_failure(migrate):
+        # Its finding says what was applied, what stayed and why nothing was restored.
+        return _after_check(migrate.get("stdout", "")) + f" Backup taken before migrating: {backup_file}."
     if _failed(migrate) and migrate.get("rc", 1) == 0:
         # migrate itself passed; the check of the state it left did not.
         message = "The migrations ran, but the check after them failed: " + _after_check(migrate.get("stdout", ""))
@@ -60,4 +79,7 @@ def migrate_failure_message(
 
 class FilterModule:
     def filters(self):
-        return {"django_migrate_failure_message": migrate_failure_message}
+        return {
+            "django_migrate_failure_message": migrate_failure_message,
+            "django_migrate_lock_failure": migrate_lock_failure,
+        }

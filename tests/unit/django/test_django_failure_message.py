@@ -79,3 +79,26 @@ def test_migrate_passed_but_the_check_after_it_did_not():
     )
     # A migrate that failed by itself has no such part.
     assert "check after them" not in message(MIGRATE_FAILED, backup=BACKUP_OK, migrate=MIGRATE_FAILED, restore=RESTORED)
+
+
+LOCK_DOCUMENT = {
+    "findings": [{"rule": "lock_timeout", "message": "Migration books.0003_x could not get its lock ... not restored."}],
+    "lock_timeout": {"migration": "books.0003_x", "tries": 3, "stayed": [], "applied_now": [], "blockers": []},
+}
+MIGRATE_LOCKED = {"rc": 0, "failed": True, "stdout": "  Applying books.0003_x...\n" + json.dumps(LOCK_DOCUMENT)}
+
+
+def test_a_lock_timeout_is_told_apart_from_other_failures():
+    lock_failure = FilterModule().filters()["django_migrate_lock_failure"]
+    assert lock_failure(MIGRATE_LOCKED)["migration"] == "books.0003_x"
+    assert lock_failure(MIGRATE_FAILED) == {}
+    assert lock_failure({}) == {} and lock_failure(None) == {}
+    assert lock_failure({"rc": 0, "stdout": json.dumps({"findings": []})}) == {}
+
+
+def test_a_lock_timeout_says_its_finding_and_the_backup_without_a_restore():
+    text = message(MIGRATE_LOCKED, backup=BACKUP_OK, migrate=MIGRATE_LOCKED, restore={"skipped": True})
+    assert text == (
+        "Migration books.0003_x could not get its lock ... not restored."
+        " Backup taken before migrating: /srv/b/backups/x.dump."
+    )
