@@ -11,7 +11,7 @@ with the role that manages it. Nothing here is picked by hand.
   - every file: one byte of content more (an empty line at the end), another mode, and
     another owner (nobody) where the role sets them;
   - every directory: another mode; every link: another target; every path that must
-    be absent: a file there;
+    be absent: an empty file there;
   - one package per role that apt can remove alone (nothing else depends on it;
     never the ones Ansible itself needs on the host): removed;
   - every user with a shell or home: another shell and home;
@@ -61,9 +61,10 @@ def break_path(item):
     path, state = item["path"], item["state"]
     done = []
     if state == "absent":
+        # Empty, as a package's leftover may be: a file there that the owning role's
+        # service cannot even read would fail a run before that role removes it.
         if os.path.isdir(os.path.dirname(path)) and not os.path.lexists(path):
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write("drift\n")
+            open(path, "w", encoding="utf-8").close()
             done.append(f"{path}: created (must be absent)")
         return done
     if state == "link":
