@@ -20,7 +20,8 @@ same). Importing it does nothing; main() prints ONE JSON document as its last li
              state it left: here a finding means the migrations did not do their job.
 
 Each rule is one function of (context, options) returning a finding or None; each risk
-class one function of (change, options) returning a risk or None; the context computes what Django knows about the database once, on first use. Options come
+class one function of (change, options) returning a risk or None (and, where none finds
+one, the operation's SQL is read: judge_sql()); the context computes what Django knows about the database once, on first use. Options come
 from the command line or, when it has none (manage.py shell takes no arguments of its
 own), from the environment: see parse_options().
 """
@@ -806,6 +807,112 @@ def runs_unknown_code(change, options):
     )
 
 
+# --- The SQL an operation produces, where the operation alone does not say ------------------
+#
+# An AlterField that only adds db_index or unique, or an AddField of a ForeignKey (its
+# index), builds an index on a live table; nothing in the operation's class says so. For
+# the operations that no rule above judged, the SQL that Django would run is collected
+# (as `sqlmigrate` does: nothing is executed) and read statement by statement. Only
+# PostgreSQL and MySQL/MariaDB: SQLite rebuilds a table for most changes.
+
+# (risk class, statement pattern, judged on a large table only, why, safe pattern)
+SQL_RISKS = (
+    (
+        "unique_large_table",
+        re.compile(r"\bCREATE\s+UNIQUE\s+INDEX\s+(?!CONCURRENTLY\b)|\bADD\s+(CONSTRAINT\s+\S+\s+)?UNIQUE\b", re.I),
+        True,
+        "builds a unique index: it reads every row while writes to the table wait, and fails on the first duplicate.",
+        "on PostgreSQL, build the unique index with CREATE UNIQUE INDEX CONCURRENTLY in a non-atomic migration"
+        " first; elsewhere, deploy it at a quiet time.",
+    ),
+    (
+        "index_large_table",
+        re.compile(r"\bCREATE\s+INDEX\s+(?!CONCURRENTLY\b)|\bADD\s+INDEX\b", re.I),
+        True,
+        "builds an index without CONCURRENTLY: writes to the table wait while it builds.",
+        "on PostgreSQL, use AddIndexConcurrently (django.contrib.postgres.operations) in a migration with"
+        " atomic = False (db_index=False on the field, the index in Meta.indexes); on MySQL/MariaDB, deploy it"
+        " at a quiet time.",
+    ),
+    (
+        "remove_field",
+        re.compile(r"\bDROP\s+COLUMN\b", re.I),
+        False,
+        "drops a column that the running release may still read and write.",
+        "deploy the code that stops using the column first, and drop it in a later release.",
+    ),
+    (
+        "rename_field",
+        re.compile(r"\bRENAME\s+COLUMN\b|\bCHANGE\s+(COLUMN\s+)?\S+\s+\S+\s", re.I),
+        False,
+        "renames a column that the running release still uses by its old name.",
+        "keep the column's name with db_column; or add the new column and drop the old one in a later release.",
+    ),
+    (
+        "alter_type",
+        re.compile(r"\bALTER\s+COLUMN\s+\S+\s+(SET\s+DATA\s+)?TYPE\b|\bMODIFY\s+(COLUMN\s+)?\S+\s+\w", re.I),
+        False,
+        "changes a column's definition: the table may be rewritten under a lock that stops every query on it.",
+        "add a column of the new type, copy the data, switch the reads, and drop the old column in a later release.",
+    ),
+    (
+        "set_not_null",
+        re.compile(r"\bSET\s+NOT\s+NULL\b", re.I),
+        False,
+        "makes a column NOT NULL: the running release's writes of NULL fail, and every row is checked under a lock.",
+        "deploy the code that always sets the value first, fill the NULL rows, and add NOT NULL in a later release.",
+    ),
+)
+SQL_TABLE = re.compile(r"\b(?:ALTER\s+TABLE|ON)\s+[`\"]?([\w$]+)[`\"]?", re.I)
+
+
+def judge_sql(statements, live_tables, row_estimate):
+    """[(risk class, statement, why, safe)] for the statements that would hurt the running
+    release: each on a live table, the index classes only on a large one (row_estimate(table)
+    is its estimate against the threshold, or None when it is below)."""
+    found = []
+    for statement in statements:
+        table = SQL_TABLE.search(statement)
+        if not table or table[1] not in live_tables:
+            continue
+        for risk_class, pattern, large_only, why, safe in SQL_RISKS:
+            if not pattern.search(statement):
+                continue
+            if large_only:
+                rows = row_estimate(table[1])
+                if rows is None:
+                    break
+                why = f"{table[1]} holds {rows} rows or more (a large table): its SQL {why}"
+            else:
+                why = f"its SQL on {table[1]} {why}"
+            found.append((risk_class, statement.strip(), why, safe))
+            break
+    return found
+
+
+def collected_sql(change):
+    """The SQL the operation would run, collected without running it."""
+    with change.connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        change.operation.database_forwards(change.app_label, editor, change.before, change.after)
+    return editor.collected_sql
+
+
+def sql_risks(change, options):
+    """The risks in an operation's SQL (called for the operations no other rule judged)."""
+    # RunPython would run its code; RunSQL is judged as unknown already.
+    if change.connection.vendor not in ("postgresql", "mysql") or op_is(change, "RunPython", "RunSQL"):
+        return []
+
+    def row_estimate(table):
+        rows = change.ctx.row_estimate(table, options.large_table_rows)
+        return rows if rows >= options.large_table_rows else None
+
+    return [
+        risk(risk_class, change, f"{why} ({statement})", safe)
+        for risk_class, statement, why, safe in judge_sql(collected_sql(change), change.ctx.live_tables, row_estimate)
+    ]
+
+
 RISKS = (
     removes_a_field,
     deletes_a_model,
@@ -880,24 +987,31 @@ def worded(found):
 
 
 def risks(ctx, options):
-    """The pending operations' risks, each with its decision and message."""
+    """The pending operations' risks, each with its decision and message: the rules on the
+    operation first, its SQL where they found nothing."""
     found = []
     for change in ctx.changes():
-        for check in RISKS:
-            try:
-                result = check(change, options)
-            except Exception as error:  # noqa: BLE001 - a risk not told is still a risk
-                result = risk(
-                    "unknown",
-                    change,
-                    f"the check {check.__name__} could not judge it ({type(error).__name__}: {error}).",
-                    "read the migration; then accept it for this deploy.",
-                )
-            if result:
-                result["decision"] = decide(result, options)
-                result["message"] = worded(result)
-                found.append(result)
+        results = [judged(check, change, options) for check in RISKS]
+        results = [result for result in results if result] or judged(sql_risks, change, options, many=True)
+        for result in results:
+            result["decision"] = decide(result, options)
+            result["message"] = worded(result)
+            found.append(result)
     return found
+
+
+def judged(check, change, options, many=False):
+    """check(change, options); a check that fails to judge is a risk of its own."""
+    try:
+        return check(change, options)
+    except Exception as error:  # noqa: BLE001 - a risk not told is still a risk
+        result = risk(
+            "unknown",
+            change,
+            f"the check {check.__name__} could not judge it ({type(error).__name__}: {error}).",
+            "read the migration; then accept it for this deploy.",
+        )
+        return [result] if many else result
 
 
 # Before anything is written, in the order the operator reads them...
