@@ -1,5 +1,5 @@
 """The django role's rules for a deploy, as Python: the application's environment, the
-name of a release's virtualenv, and what pruning removes. YAML wires them
+name of a release's virtualenv, what pruning removes, and why a switch failed. YAML wires them
 (vars/main.yml, validate.yml, prune.yml); tests/unit/django/test_django_deploy.py
 tests them.
 """
@@ -68,6 +68,45 @@ def django_prune(lines, keep, release_dir):
     return {"releases": old, "venvs": unused}
 
 
+def _answer(result):
+    """What a registered uri result says: its status and the start of its body."""
+    body = (result.get("content") or result.get("msg") or "").strip().replace("\n", " ")
+    status = result.get("status", "no answer")
+    return f"{status} {body[:300]}".strip()
+
+
+def django_switch_failure(release, previous, failed=None, service=None, health=None, back_service=None, back_health=None):
+    """Why a host that switched to `release` did not come up healthy, and whether the
+    release it went back to (`previous`) serves again: {"message", "serving_again"}.
+
+    failed: the failed task's result; service, health: the registered results of the
+    restart and of the health check (None or skipped when that step did not run);
+    back_service, back_health: the same for the release the host went back to (None when
+    there was none to go back to)."""
+    ran = lambda result: bool(result) and not result.get("skipped")  # noqa: E731
+    if ran(service) and service.get("failed"):
+        why = f"its service did not start: {service.get('msg', '')}"
+    elif ran(health):
+        why = f"its health check did not answer 200 in time: {_answer(health)}"
+    else:
+        why = (failed or {}).get("msg", "unknown")
+    message = f"Release {release} failed after the switch: {why}."
+    if not previous or previous == release:
+        message += " There was no earlier release on this host to go back to."
+        return {"message": message, "serving_again": False}
+    serving = ran(back_health) and back_health.get("status") == 200 and not (back_service or {}).get("failed")
+    if serving:
+        message += (
+            f" The host went back to release {previous}, which serves again (its health check answered 200)."
+            " Migrations that the failed release applied stay applied. The rollout stops here."
+        )
+    else:
+        message += (
+            f" The host went back to release {previous}, but it does not serve either:"
+            f" {_answer(back_health) if ran(back_health) else (back_service or {}).get('msg', 'no answer')}."
+        )
+    return {"message": message, "serving_again": serving}
+
 class FilterModule:
     def filters(self):
         return {
@@ -75,4 +114,5 @@ class FilterModule:
             "django_env_unsafe": django_env_unsafe,
             "django_venv_name": django_venv_name,
             "django_prune": django_prune,
+            "django_switch_failure": django_switch_failure,
         }

@@ -1,5 +1,6 @@
 """The django role's deploy rules (roles/django/filter_plugins/django_deploy.py): the
-application's environment, the virtualenv's name and what pruning removes."""
+application's environment, the virtualenv's name, what pruning removes, and why a
+switch failed."""
 
 import hashlib
 import sys
@@ -12,6 +13,7 @@ from django_deploy import (  # noqa: E402
     django_env,
     django_env_unsafe,
     django_prune,
+    django_switch_failure,
     django_venv_name,
 )
 
@@ -26,6 +28,7 @@ def test_the_filters_are_registered():
     assert filters["django_env_unsafe"] is django_env_unsafe
     assert filters["django_venv_name"] is django_venv_name
     assert filters["django_prune"] is django_prune
+    assert filters["django_switch_failure"] is django_switch_failure
 
 
 def test_a_database_url_quotes_user_and_password_as_before():
@@ -101,3 +104,52 @@ def test_prune_never_removes_the_release_being_deployed():
 def test_prune_keeps_everything_within_the_limit():
     assert django_prune(LISTING, "5", "/srv/a/releases/r3") == {"releases": [], "venvs": ["/srv/a/venvs/v0"]}
     assert django_prune([], 5, "/x") == {"releases": [], "venvs": []}
+
+
+# --- A release that fails after the switch (serve.yml's rescue) -------------------------
+
+RESTARTED = {"changed": True, "failed": False}
+UNHEALTHY = {"failed": True, "status": 503, "content": '{"status": "error", "pending_migrations": []}\n', "attempts": 150}
+HEALTHY = {"failed": False, "status": 200, "content": '{"status": "ok"}'}
+
+
+def test_an_unhealthy_release_that_the_host_left_names_both_releases_and_the_answer():
+    result = django_switch_failure("20261203-new", "20261202-old", UNHEALTHY, RESTARTED, UNHEALTHY, RESTARTED, HEALTHY)
+    assert result["serving_again"] is True
+    message = result["message"]
+    assert message.startswith("Release 20261203-new failed after the switch: its health check did not answer 200")
+    assert '503 {"status": "error", "pending_migrations": []}' in message
+    assert "went back to release 20261202-old, which serves again" in message
+    assert "The rollout stops here." in message
+
+
+def test_a_service_that_does_not_start_is_said_so():
+    failed_service = {"failed": True, "msg": "Unable to start service bookstore.service"}
+    skipped = {"skipped": True, "changed": False}
+    result = django_switch_failure("new", "old", failed_service, failed_service, skipped, RESTARTED, HEALTHY)
+    assert "its service did not start: Unable to start service bookstore.service" in result["message"]
+    assert result["serving_again"] is True
+
+
+def test_the_release_it_went_back_to_not_serving_either_is_not_serving_again():
+    result = django_switch_failure("new", "old", UNHEALTHY, RESTARTED, UNHEALTHY, RESTARTED, dict(UNHEALTHY, status=502))
+    assert result["serving_again"] is False
+    assert "went back to release old, but it does not serve either: 502" in result["message"]
+    # Its restart failing: the health check was skipped, the restart's message says why.
+    result = django_switch_failure(
+        "new", "old", UNHEALTHY, RESTARTED, UNHEALTHY, {"failed": True, "msg": "unit failed"}, {"skipped": True}
+    )
+    assert result["serving_again"] is False
+    assert "does not serve either: unit failed" in result["message"]
+
+
+def test_a_first_deploy_or_a_re_run_has_nothing_to_go_back_to():
+    for previous in ("", "same"):
+        result = django_switch_failure("same", previous, UNHEALTHY, RESTARTED, UNHEALTHY, None, None)
+        assert result["serving_again"] is False
+        assert "no earlier release on this host to go back to" in result["message"]
+
+
+def test_a_failure_before_the_restart_gives_the_failed_task_s_message():
+    result = django_switch_failure("new", "old", {"failed": True, "msg": "link failed"}, None, None, RESTARTED, HEALTHY)
+    assert "failed after the switch: link failed." in result["message"]
