@@ -99,3 +99,39 @@ def test_each_statement_is_judged_and_the_message_names_the_table_and_its_size()
     assert "books_author holds 500 rows or more" in found[0][2]
     assert "AddIndexConcurrently" in found[0][3]
     assert "books_author" in found[1][2]
+
+
+def fake_change(vendor, operation, live=LIVE):
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(live_tables=live, row_estimate=lambda table, at_least: LARGE.get(table, 0))
+    migration = SimpleNamespace(app_label="books", name="0015_author_last_name_index")
+    return SimpleNamespace(ctx=ctx, connection=SimpleNamespace(vendor=vendor), operation=operation,
+                           migration=migration, label="books.0015_author_last_name_index")
+
+
+def test_sql_risks_reads_the_collected_sql_on_postgresql_and_mysql_only(monkeypatch):
+    from types import SimpleNamespace
+
+    from django.db import migrations, models
+
+    collected = []
+    monkeypatch.setattr(net, "collected_sql", lambda change: collected.append(change) or [
+        'CREATE INDEX "books_author_last_name_1" ON "books_author" ("last_name");'
+    ])
+    operation = migrations.AlterField("author", "last_name", models.CharField(max_length=40, db_index=True))
+    options = SimpleNamespace(large_table_rows=100)
+    for vendor in ("postgresql", "mysql"):
+        found = net.sql_risks(fake_change(vendor, operation), options)
+        assert [(f["risk"], f["migration"]) for f in found] == [("index_large_table", "books.0015_author_last_name_index")]
+        assert "books_author holds 500 rows or more" in found[0]["why"]
+        assert found[0]["why"].endswith('(CREATE INDEX "books_author_last_name_1" ON "books_author" ("last_name");)')
+    assert len(collected) == 2
+    # SQLite rebuilds tables: not read. RunPython would run its code, RunSQL is unknown already.
+    assert net.sql_risks(fake_change("sqlite", operation), options) == []
+    code = migrations.RunPython(lambda apps, editor: None)
+    assert net.sql_risks(fake_change("postgresql", code), options) == []
+    assert net.sql_risks(fake_change("postgresql", migrations.RunSQL("SELECT 1")), options) == []
+    assert len(collected) == 2
+    # Below the threshold: nothing.
+    assert net.sql_risks(fake_change("postgresql", operation), SimpleNamespace(large_table_rows=1000)) == []
