@@ -1,0 +1,76 @@
+"""The status playbook's table (playbooks/status.yml): one row per application host from
+what bin/django_stack_status.py reported there. tests/unit/django/test_django_status.py
+tests it."""
+
+import json
+
+COLUMNS = ("host", "release", "deployed", "pending", "last deploy", "backup", "backup timer", "service", "health")
+
+
+def _size(count):
+    count = float(count or 0)
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return ""
+
+
+def django_status_row(host, status):
+    """The cells of one host's row."""
+    deployed = status.get("deployed") or {}
+    last = status.get("last_deploy") or {}
+    backup = status.get("backup") or {}
+    timer = status.get("timer") or {}
+    service = status.get("service") or {}
+    health = status.get("health") or {}
+    if "pending_error" in status:
+        pending = "unknown: " + status["pending_error"]
+    else:
+        pending = ", ".join(status.get("pending") or []) or "none"
+    if not backup:
+        backup_cell = "none yet"
+    elif backup.get("error"):
+        backup_cell = f"FAILED {backup.get('age_hours')} h ago: {backup['error']}"
+    else:
+        verified = "verified" if backup.get("verified") else "NOT verified"
+        backup_cell = f"{backup.get('age_hours')} h ago, {_size(backup.get('bytes'))}, {verified}"
+    if (status.get("backup_unit") or {}).get("ActiveState") == "failed" and not backup.get("error"):
+        backup_cell += " (its unit failed)"
+    if timer.get("UnitFileState") == "enabled":
+        timer_cell = f"next {timer.get('NextElapseUSecRealtime') or '?'}"
+    else:
+        timer_cell = "off on this host"
+    last_cell = "-"
+    if last and last is not deployed and last != deployed:
+        last_cell = f"{last.get('outcome', '?')} {last.get('release', '?')} at {last.get('time', '?')}"
+    return [
+        host,
+        status.get("release") or "none",
+        f"{deployed.get('time', '?')} by {deployed.get('by') or '?'}" if deployed else "-",
+        pending,
+        last_cell,
+        backup_cell,
+        timer_cell,
+        f"{service.get('ActiveState', '?')} ({service.get('SubState', '?')})",
+        str(health.get("status") or health.get("error") or "no answer"),
+    ]
+
+
+def django_status_table(hosts, results):
+    """hosts: the play's hosts; results: each host's registered run of the status script
+    (its stdout one JSON line). Returns the table's lines, columns aligned."""
+    cells = [list(COLUMNS)]
+    for host, result in zip(hosts, results):
+        try:
+            status = json.loads((result or {}).get("stdout") or "")
+        except ValueError:
+            status = {"health": {"error": "the status script gave no report: " + str((result or {}).get("stderr", ""))[:200]}}
+        cells.append(django_status_row(host, status))
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
+
+
+class FilterModule:
+    def filters(self):
+        return {"django_status_table": django_status_table}
