@@ -3,7 +3,8 @@
 Usage: poller.py URL STOP_FILE MAX_SECONDS MAX_REQUESTS HOST
 Sends GET requests one after another, 20 a second at most, until STOP_FILE exists or a
 limit is reached, then prints one JSON line: sent, failed (anything but 200, including
-errors and timeouts), the first failures, the seconds it ran, the slowest request's
+errors and timeouts), the first failures, how many of each answer (status code or error
+class), the seconds it ran, the slowest request's
 seconds and the longest stretch without a 200 answer (from the start, or the last 200
 answer, to the next one).
 """
@@ -20,6 +21,7 @@ url, stop_file, max_seconds, max_requests = sys.argv[1], sys.argv[2], float(sys.
 host = sys.argv[5]
 sent = failed = 0
 failures = []
+answers = {}
 slowest = longest_gap = 0.0
 start = last_ok = time.monotonic()
 while not os.path.exists(stop_file) and time.monotonic() - start < max_seconds and sent < max_requests:
@@ -34,6 +36,8 @@ while not os.path.exists(stop_file) and time.monotonic() - start < max_seconds a
     except OSError as error:
         status = f"{type(error).__name__}: {error}"
     now = time.monotonic()
+    key = str(status) if isinstance(status, int) else status.split(":")[0]
+    answers[key] = answers.get(key, 0) + 1
     slowest = max(slowest, now - began)
     if status == 200:
         longest_gap, last_ok = max(longest_gap, now - last_ok), now
@@ -48,6 +52,7 @@ print(
             "sent": sent,
             "failed": failed,
             "failures": failures,
+            "answers": answers,
             "seconds": round(time.monotonic() - start, 1),
             "slowest": round(slowest, 2),
             "longest_gap": round(longest_gap, 2),

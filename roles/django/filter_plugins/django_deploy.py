@@ -1,5 +1,6 @@
 """The django role's rules for a deploy, as Python: the application's environment, the
-name of a release's virtualenv, what pruning removes, and why a switch failed. YAML wires them
+name of a release's virtualenv, what pruning removes, why a switch failed, and which
+backup a restore takes and whether the database it left fits the release. YAML wires them
 (vars/main.yml, validate.yml, prune.yml); tests/unit/django/test_django_deploy.py
 tests them.
 """
@@ -107,6 +108,58 @@ def django_switch_failure(release, previous, failed=None, service=None, health=N
         )
     return {"message": message, "serving_again": serving}
 
+def django_restore_choice(found, wanted=""):
+    """Which backup playbooks/restore.yml restores: found, the registered find of the
+    backup directories' dumps; wanted, a file's name or path ('' for the newest).
+    Returns {"file", "error"}."""
+    files = sorted(found.get("files", []), key=lambda f: f.get("mtime", 0), reverse=True)
+    if not files:
+        return {"file": "", "error": "There is no backup on this host to restore."}
+    if not wanted:
+        return {"file": files[0]["path"], "error": ""}
+    for candidate in files:
+        if wanted in (candidate["path"], candidate["path"].rsplit("/", 1)[-1]):
+            return {"file": candidate["path"], "error": ""}
+    newest = ", ".join(f["path"].rsplit("/", 1)[-1] for f in files[:5])
+    return {"file": "", "error": f"django_restore_file '{wanted}' is not one of this host's backups (the newest: {newest})."}
+
+
+def django_restore_verdict(document, note, release, safety_file=""):
+    """Whether the restored database fits the current release, from the preflight's
+    document with the current release's code: {"ok", "message"}. note: the backup's note
+    (FILE.json), whose release_before (a backup taken before migrating) or release (a
+    scheduled one) is the release whose schema it holds."""
+    taken_with = note.get("release_before") or note.get("release") or ""
+    problems = [finding["message"] for finding in document.get("findings", [])]
+    pending = document.get("pending", [])
+    if pending:
+        problems.append(f"{len(pending)} migration(s) of release {release} are not applied to it: {', '.join(pending)}.")
+    if not problems:
+        return {"ok": True, "message": f"The restored database matches release {release}, which serves again."}
+    message = f"The restored database does not match release {release}, so the application stays stopped (503): "
+    message += " ".join(problems)
+    if taken_with and taken_with != release:
+        message += f" The backup holds release {taken_with}'s schema."
+    if pending and not document.get("findings"):
+        message += " To serve it with this release, run playbooks/deploy.yml, which backs it up and migrates it."
+    if safety_file:
+        message += f" To undo the restore: playbooks/restore.yml -e django_restore_file={safety_file}."
+    return {"ok": False, "message": message}
+
+
+def django_restore_failure(failed, restore=None, safety_file=""):
+    """The message of a restore that failed: failed, the failed task's result; restore,
+    the restore step's registered result (None when it did not run)."""
+    reason = (failed or {}).get("stderr") or (failed or {}).get("msg") or "unknown"
+    if restore is None or restore.get("skipped"):
+        return f"The restore stopped before touching the database ({reason.strip()}); the application runs again."
+    return (
+        f"The restore failed ({reason.strip()}): what the database holds is uncertain, so the application stays"
+        f" stopped (503). The database as it was before is in {safety_file}: restore it with"
+        f" playbooks/restore.yml -e django_restore_file={safety_file}."
+    )
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -115,4 +168,7 @@ class FilterModule:
             "django_venv_name": django_venv_name,
             "django_prune": django_prune,
             "django_switch_failure": django_switch_failure,
+            "django_restore_choice": django_restore_choice,
+            "django_restore_verdict": django_restore_verdict,
+            "django_restore_failure": django_restore_failure,
         }

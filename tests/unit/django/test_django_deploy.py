@@ -13,6 +13,9 @@ from django_deploy import (  # noqa: E402
     django_env,
     django_env_unsafe,
     django_prune,
+    django_restore_choice,
+    django_restore_failure,
+    django_restore_verdict,
     django_switch_failure,
     django_venv_name,
 )
@@ -153,3 +156,68 @@ def test_a_first_deploy_or_a_re_run_has_nothing_to_go_back_to():
 def test_a_failure_before_the_restart_gives_the_failed_task_s_message():
     result = django_switch_failure("new", "old", {"failed": True, "msg": "link failed"}, None, None, RESTARTED, HEALTHY)
     assert "failed after the switch: link failed." in result["message"]
+
+
+# --- playbooks/restore.yml -----------------------------------------------------------------
+
+FOUND = {
+    "files": [
+        {"path": "/srv/shop/backups/20261201T100000Z_a_to_b_12-applied.dump", "mtime": 100},
+        {"path": "/srv/shop/backups/scheduled/20261203T033000Z.dump", "mtime": 300},
+        {"path": "/srv/shop/backups/scheduled/20261202T033000Z.dump", "mtime": 200},
+    ]
+}
+
+
+def test_the_newest_backup_by_default_or_the_one_named_by_name_or_path():
+    assert django_restore_choice(FOUND) == {"file": "/srv/shop/backups/scheduled/20261203T033000Z.dump", "error": ""}
+    named = django_restore_choice(FOUND, "20261201T100000Z_a_to_b_12-applied.dump")
+    assert named["file"] == "/srv/shop/backups/20261201T100000Z_a_to_b_12-applied.dump"
+    assert django_restore_choice(FOUND, "/srv/shop/backups/scheduled/20261202T033000Z.dump")["file"].endswith("20261202T033000Z.dump")
+
+
+def test_a_backup_that_is_not_there_is_refused_with_the_newest_named():
+    result = django_restore_choice(FOUND, "nope.dump")
+    assert result["file"] == ""
+    assert result["error"] == (
+        "django_restore_file 'nope.dump' is not one of this host's backups (the newest: 20261203T033000Z.dump,"
+        " 20261202T033000Z.dump, 20261201T100000Z_a_to_b_12-applied.dump)."
+    )
+    assert django_restore_choice({"files": []})["error"] == "There is no backup on this host to restore."
+
+
+def test_a_restored_database_that_fits_the_release_serves():
+    verdict = django_restore_verdict({"findings": [], "pending": []}, {"release": "r2"}, "r2", "/b/safety.dump")
+    assert verdict == {"ok": True, "message": "The restored database matches release r2, which serves again."}
+
+
+def test_an_older_database_says_which_release_it_holds_and_the_ways_out():
+    note = {"release_before": "r1", "release": "r2", "applied": [], "pending": ["books.0002_x"]}
+    verdict = django_restore_verdict({"findings": [], "pending": ["books.0002_x"]}, note, "r2", "/b/safety.dump")
+    assert verdict["ok"] is False
+    message = verdict["message"]
+    assert message.startswith("The restored database does not match release r2, so the application stays stopped (503): ")
+    assert "1 migration(s) of release r2 are not applied to it: books.0002_x." in message
+    assert "The backup holds release r1's schema." in message
+    assert "run playbooks/deploy.yml, which backs it up and migrates it" in message
+    assert message.endswith("To undo the restore: playbooks/restore.yml -e django_restore_file=/b/safety.dump.")
+
+
+def test_a_newer_database_gives_the_preflight_s_findings_and_no_deploy_advice():
+    document = {"findings": [{"rule": "applied_without_file", "message": "books.0003_y is applied but has no file."}],
+                "pending": []}
+    verdict = django_restore_verdict(document, {}, "r1")
+    assert verdict["ok"] is False
+    assert "books.0003_y is applied but has no file." in verdict["message"]
+    assert "deploy.yml" not in verdict["message"]
+    assert "holds release" not in verdict["message"]
+
+
+def test_a_failed_restore_keeps_the_site_stopped_and_names_the_safety_backup():
+    failed = {"failed": True, "stderr": "database.sh: no backup at /x\n"}
+    before = django_restore_failure(failed, None, "/b/safety.dump")
+    assert before == "The restore stopped before touching the database (database.sh: no backup at /x); the application runs again."
+    after = django_restore_failure(failed, {"failed": True, "rc": 1}, "/b/safety.dump")
+    assert "stays stopped (503)" in after
+    assert after.endswith("playbooks/restore.yml -e django_restore_file=/b/safety.dump.")
+    assert django_restore_failure(failed, {"skipped": True}, "/b/s")[:40] == before[:40]
