@@ -18,6 +18,12 @@ same). Importing it does nothing; main() prints ONE JSON document as its last li
              the decision (refuse, warn or accept) taken by the policy (decide()).
   migrate    `migrate --noinput` (its own output first), then the same document for the
              state it left: here a finding means the migrations did not do their job.
+  rollback-plan  read only, with the code of the release being left and
+             DJANGO_STACK_TARGET_DIR, the release to go back to: {"unapply", "targets",
+             "drops", "irreversible", "findings"}: the migrations the target lacks, what
+             unapplying them drops, and findings that refuse it (an operation without a
+             reverse, dependencies reaching further).
+  rollback   unapplies them (unless refused), then says what is left.
 
 Each rule is one function of (context, options) returning a finding or None; each risk
 class one function of (change, options) returning a risk or None (and, where none finds
@@ -37,7 +43,7 @@ import sys
 import time
 from functools import cached_property
 
-MODES = ("preflight", "migrate")
+MODES = ("preflight", "migrate", "rollback-plan", "rollback")
 
 
 # --- Options -------------------------------------------------------------------------
@@ -128,6 +134,11 @@ def parse_options(argv, environ):
         type=float,
         default=float(environ.get("DJANGO_STACK_LOCK_RETRY_DELAY") or 0),
         help="seconds between those tries",
+    )
+    parser.add_argument(
+        "--target-dir",
+        default=environ.get("DJANGO_STACK_TARGET_DIR", ""),
+        help="rollback-plan and rollback: the directory of the release to go back to",
     )
     parser.add_argument(
         "--large-table-rows",
@@ -1328,13 +1339,117 @@ def migrate(connection, options, call_command=None, sleep=time.sleep):
     return document
 
 
+# --- Rollback: the migrations that the release being left applied and the target lacks -----
+#
+# Run with the code of the release being left (the one that has those migrations), and
+# the target release's directory. Only the project's own apps (their code inside this
+# release's directory) are compared, by their migration files: the installed packages'
+# migrations are the same on both sides, or not the project's to undo.
+
+# Operations whose reverse drops what was written since: said before anything runs.
+DROPPING = {"AddField": "column", "CreateModel": "table", "AddIndex": None, "AddConstraint": None}
+
+
+def release_root():
+    """The directory of the release whose code runs (manage.py's, the working directory)."""
+    return os.path.realpath(os.getcwd())
+
+
+def target_names(app_configs, root, target_dir):
+    """{app label: the migration names the target release has} for the project's own apps."""
+    found = {}
+    for config in app_configs:
+        path = os.path.realpath(config.path)
+        if not path.startswith(root + os.sep):
+            continue
+        directory = os.path.join(target_dir, os.path.relpath(path, root), "migrations")
+        names = os.listdir(directory) if os.path.isdir(directory) else []
+        found[config.label] = {name[:-3] for name in names if name.endswith(".py") and name != "__init__.py"}
+    return found
+
+
+def rollback_plan(ctx, target_dir, app_configs=None, root=None):
+    """What going back to the release in target_dir does to the database: the migrations
+    to unapply, Django's targets for them, and findings that refuse it."""
+    from django.apps import apps
+
+    if not target_dir or not os.path.isdir(target_dir):
+        return {"unapply": [], "targets": [], "drops": [], "irreversible": [],
+                "findings": [finding("rollback_target", f"The release to go back to is not on this host: {target_dir!r}.")]}
+    has = target_names(app_configs if app_configs is not None else apps.get_app_configs(), root or release_root(), target_dir)
+    leaving = {key for key in ctx.applied if key[0] in has and key[1] not in has[key[0]]}
+    graph = ctx.loader.graph
+    targets = []
+    for app in sorted({app for app, _ in leaving}):
+        kept = [key for key in ctx.applied if key[0] == app and key[1] in has[app] and key in graph.nodes]
+        # The newest migration the target keeps: the one with the most ancestors.
+        targets.append([app, max(kept, key=lambda key: len(graph.forwards_plan(key)))[1] if kept else None])
+    plan = ctx.executor.migration_plan([tuple(target) for target in targets]) if targets else []
+    backwards = [migration for migration, back in plan if back]
+    document = {
+        "unapply": [label(m.app_label, m.name) for m in backwards],
+        "targets": targets,
+        "drops": [],
+        "irreversible": [],
+        "findings": [],
+    }
+    if {(m.app_label, m.name) for m in backwards} != leaving or len(backwards) != len(plan):
+        document["findings"].append(finding(
+            "rollback_plan",
+            "Going back to the target release's migrations would unapply "
+            f"{', '.join(document['unapply']) or 'nothing'}, while it lacks exactly "
+            f"{', '.join(sorted(label(*key) for key in leaving))}: their dependencies reach further."
+            " Unapply them by hand (manage.py migrate APP MIGRATION), or restore the backup taken before the deploy.",
+        ))
+    for migration in backwards:
+        for operation in database_operations(migration.operations):
+            name = type(operation).__name__
+            if not operation.reversible:
+                document["irreversible"].append({"migration": label(migration.app_label, migration.name),
+                                                 "operation": operation.describe()})
+            elif DROPPING.get(name):
+                document["drops"].append(f"{label(migration.app_label, migration.name)}: {operation.describe()}"
+                                         f" (the {DROPPING[name]} and what was written to it since)")
+    if document["irreversible"]:
+        document["findings"].append(finding(
+            "rollback_irreversible",
+            "The database cannot go back with Django: "
+            + "; ".join(f"{item['migration']} ('{item['operation']}') has no reverse" for item in document["irreversible"])
+            + ". Nothing was changed. Give those operations a reverse (RunPython's reverse_code, RunSQL's"
+            " reverse_sql) in a new release, or restore the backup taken before the deploy that applied them"
+            " (playbooks/restore.yml), which loses what was written since.",
+            [item["migration"] for item in document["irreversible"]],
+        ))
+    return document
+
+
+def rollback(connection, options, call_command=None):
+    """Unapply what rollback_plan() names, unless it refuses; then the plan again (empty)."""
+    ctx = Context(connection, options.ledger)
+    document = rollback_plan(ctx, options.target_dir)
+    if document["findings"] or not document["targets"]:
+        return document
+    set_lock_timeout(connection, options.lock_timeout)
+    targets = [tuple(target) for target in document["targets"]]
+    ctx.executor.migrate(targets, plan=ctx.executor.migration_plan(targets))
+    sys.stdout.flush()
+    after = rollback_plan(Context(connection, options.ledger), options.target_dir)
+    document["left"] = after["unapply"]
+    if after["unapply"]:
+        document["findings"].append(finding("rollback_left", "Still applied after unapplying: " + ", ".join(after["unapply"])))
+    return document
+
+
 def main(argv=None, environ=None):
     """Run one mode with Django set up already (manage.py shell) and print its document."""
     from django.db import connection
 
     options = parse_options(sys.argv[1:] if argv is None else argv, os.environ if environ is None else environ)
-    run = preflight if options.mode == "preflight" else migrate
-    print(json.dumps(run(connection, options)))
+    if options.mode == "rollback-plan":
+        document = rollback_plan(Context(connection, options.ledger), options.target_dir)
+    else:
+        document = {"preflight": preflight, "migrate": migrate, "rollback": rollback}[options.mode](connection, options)
+    print(json.dumps(document))
     return 0
 
 

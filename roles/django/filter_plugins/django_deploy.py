@@ -1,11 +1,13 @@
 """The django role's rules for a deploy, as Python: the application's environment, the
 name of a release's virtualenv, what pruning removes, why a switch failed, and which
-backup a restore takes and whether the database it left fits the release. YAML wires them
+backup a restore takes and whether the database it left fits the release, and which
+release a rollback goes back to. YAML wires them
 (vars/main.yml, validate.yml, prune.yml); tests/unit/django/test_django_deploy.py
 tests them.
 """
 
 import hashlib
+import json
 import re
 from urllib.parse import quote
 
@@ -160,6 +162,61 @@ def django_restore_failure(failed, restore=None, safety_file=""):
     )
 
 
+def django_rollback_target(log_text, current, wanted="", releases=()):
+    """Which release playbooks/rollback.yml goes back to: `wanted` (django_rollback_to),
+    or the release the current one was deployed over (its deploy log entry's
+    previous_release). Returns {"target", "departed", "backup", "error"}; backup is the
+    dump taken before the deploy that made `current` current, if it migrated."""
+    entries = []
+    for line in (log_text or "").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    deployed = [e for e in entries if e.get("release") == current and e.get("outcome") in ("deployed", "rolled_back")]
+    last = deployed[-1] if deployed else {}
+    result = {"target": wanted or last.get("previous_release", ""), "departed": current, "backup": last.get("backup", ""),
+              "error": ""}
+    if not current:
+        result["error"] = "Nothing is deployed on this host: there is nothing to roll back."
+    elif not result["target"]:
+        result["error"] = (
+            f"The deploy log names no release before {current}: name one with -e django_rollback_to=RELEASE"
+            f" (on this host: {', '.join(sorted(releases)) or 'none'})."
+        )
+    elif result["target"] == current:
+        result["error"] = f"Release {current} is the current one already."
+    elif result["target"] not in releases:
+        result["error"] = (
+            f"Release {result['target']} is not on this host any more (kept: {', '.join(sorted(releases)) or 'none'};"
+            " django_releases_keep says how many stay): deploy it again instead."
+        )
+    return result
+
+
+def django_rollback_failure(failed, restore, target, unapply, backup_file):
+    """The message when unapplying a rollback's migrations failed: failed, the failed
+    task's result (the component's document is its last line); restore, the registered
+    restore (skipped when the backup itself failed)."""
+    failed = failed or {}
+    lines = (failed.get("stdout") or "").strip().splitlines()
+    reason = (failed.get("stderr") or "").strip().splitlines()[-1:] or [failed.get("msg", "")]
+    try:
+        document = json.loads(lines[-1]) if lines else {}
+        reason = [found["message"] for found in document.get("findings", [])] or reason
+    except ValueError:
+        pass
+    message = f"The hosts run release {target}, but unapplying {', '.join(unapply)} failed: {' '.join(reason)}"
+    restore = restore or {}
+    if restore.get("skipped"):
+        return message + " Nothing was unapplied: the backup before it failed."
+    if restore.get("rc") == 0:
+        return message + f" The database was restored from {backup_file}, as it was before unapplying."
+    return message + f" The database was NOT restored: restore it with playbooks/restore.yml -e django_restore_file={backup_file}."
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -171,4 +228,6 @@ class FilterModule:
             "django_restore_choice": django_restore_choice,
             "django_restore_verdict": django_restore_verdict,
             "django_restore_failure": django_restore_failure,
+            "django_rollback_target": django_rollback_target,
+            "django_rollback_failure": django_rollback_failure,
         }

@@ -3,6 +3,7 @@ application's environment, the virtualenv's name, what pruning removes, and why 
 switch failed."""
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from django_deploy import (  # noqa: E402
     django_restore_choice,
     django_restore_failure,
     django_restore_verdict,
+    django_rollback_failure,
+    django_rollback_target,
     django_switch_failure,
     django_venv_name,
 )
@@ -221,3 +224,44 @@ def test_a_failed_restore_keeps_the_site_stopped_and_names_the_safety_backup():
     assert "stays stopped (503)" in after
     assert after.endswith("playbooks/restore.yml -e django_restore_file=/b/safety.dump.")
     assert django_restore_failure(failed, {"skipped": True}, "/b/s")[:40] == before[:40]
+
+
+# --- playbooks/rollback.yml -----------------------------------------------------------------
+
+ROLLBACK_LOG = "\n".join(json.dumps(entry) for entry in [
+    {"release": "r1", "previous_release": "", "outcome": "deployed"},
+    {"release": "r2", "previous_release": "r1", "outcome": "deployed", "backup": "/b/r1_to_r2.dump"},
+    {"release": "r3", "previous_release": "r2", "outcome": "failed"},
+    {"release": "r3", "previous_release": "r2", "outcome": "deployed", "backup": ""},
+]) + "\n"
+
+
+def test_rollback_goes_back_to_the_release_the_current_one_was_deployed_over():
+    assert django_rollback_target(ROLLBACK_LOG, "r3", "", ["r1", "r2", "r3"]) == {
+        "target": "r2", "departed": "r3", "backup": "", "error": ""}
+    assert django_rollback_target(ROLLBACK_LOG, "r2", "", ["r1", "r2"])["backup"] == "/b/r1_to_r2.dump"
+    # Named, it wins.
+    assert django_rollback_target(ROLLBACK_LOG, "r3", "r1", ["r1", "r3"])["target"] == "r1"
+
+
+def test_rollback_refuses_what_it_cannot_do_with_the_way_out():
+    assert "nothing to roll back" in django_rollback_target("", "", "", [])["error"]
+    assert django_rollback_target(ROLLBACK_LOG, "r1", "", ["r1"])["error"] == (
+        "The deploy log names no release before r1: name one with -e django_rollback_to=RELEASE (on this host: r1).")
+    assert django_rollback_target(ROLLBACK_LOG, "r3", "r3", ["r3"])["error"] == "Release r3 is the current one already."
+    gone = django_rollback_target(ROLLBACK_LOG, "r3", "", ["r3"])["error"]
+    assert gone.startswith("Release r2 is not on this host any more (kept: r3;") and "deploy it again" in gone
+
+
+def test_a_failed_unapply_says_whether_the_database_was_restored():
+    failed = {"failed": True, "rc": 0, "stdout": "Unapplying...\n" + json.dumps(
+        {"findings": [{"rule": "rollback_left", "message": "Still applied after unapplying: books.0004_x"}]})}
+    restored = django_rollback_failure(failed, {"rc": 0, "changed": True}, "r2", ["books.0004_x"], "/b/before.dump")
+    assert restored == (
+        "The hosts run release r2, but unapplying books.0004_x failed: Still applied after unapplying: books.0004_x"
+        " The database was restored from /b/before.dump, as it was before unapplying.")
+    crashed = {"failed": True, "rc": 1, "stdout": "Unapplying...", "stderr": "Traceback\nOperationalError: locked\n"}
+    message = django_rollback_failure(crashed, {"rc": 1}, "r2", ["books.0004_x"], "/b/before.dump")
+    assert "failed: OperationalError: locked" in message
+    assert message.endswith("restore it with playbooks/restore.yml -e django_restore_file=/b/before.dump.")
+    assert django_rollback_failure({"msg": "x"}, {"skipped": True}, "r2", [], "/b").endswith("the backup before it failed.")
