@@ -14,6 +14,7 @@ The django role installs it in <django_root>/bin and runs it as root, read only:
   timer           the backup timer's state and next run (systemd)
   service         the application service's state (systemd)
   health          the health URL's status code through gunicorn, or the error
+  lock            the deploy lock's files on this host (django_stack_lock.py show)
 
 Nothing here writes; importing it does nothing.
 """
@@ -25,6 +26,8 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+
+import django_stack_lock  # beside this script in <django_root>/bin
 
 
 def last_entries(log_text, release):
@@ -105,6 +108,7 @@ def status(root, service, backup_unit, app_user, health_url, host, now=None):
     result["backup_unit"] = systemd(backup_unit + ".service", "ActiveState", "Result")
     result["service"] = systemd(service + ".service", "ActiveState", "SubState", "ActiveEnterTimestamp")
     result["health"] = health(health_url, host)
+    result["lock"] = django_stack_lock.show(root)
     return result
 
 

@@ -4,7 +4,7 @@ tests it."""
 
 import json
 
-COLUMNS = ("host", "release", "deployed", "pending", "last deploy", "backup", "backup timer", "service", "health")
+COLUMNS = ("host", "release", "deployed", "pending", "last deploy", "backup", "backup timer", "service", "health", "deploy lock")
 
 
 def _size(count):
@@ -14,6 +14,19 @@ def _size(count):
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
         count /= 1000
     return ""
+
+
+def _lock_cell(lock):
+    """The deploy lock as this host's files show it (only the site's first application
+    host holds one)."""
+    record = lock.get("record") or {}
+    busy = lock.get("busy") or {}
+    cell = "free"
+    if record:
+        cell = f"held by {record.get('user', '?')}@{record.get('control_host', '?')} since {record.get('started', '?')} (run {record.get('run', '?')})"
+    if busy:
+        cell += f"; {busy.get('what', 'work')} working since {busy.get('since', '?')} (pid {busy.get('pid', '?')})"
+    return cell
 
 
 def django_status_row(host, status):
@@ -43,7 +56,7 @@ def django_status_row(host, status):
         timer_cell = "off on this host"
     last_cell = "-"
     if last and last is not deployed and last != deployed:
-        last_cell = f"{last.get('outcome', '?')} {last.get('release', '?')} at {last.get('time', '?')}"
+        last_cell = f"{last.get('outcome', '?')} {last.get('release') or last.get('run', '?')} at {last.get('time', '?')}"
     return [
         host,
         status.get("release") or "none",
@@ -54,6 +67,7 @@ def django_status_row(host, status):
         timer_cell,
         f"{service.get('ActiveState', '?')} ({service.get('SubState', '?')})",
         str(health.get("status") or health.get("error") or "no answer"),
+        _lock_cell(status.get("lock") or {}),
     ]
 
 

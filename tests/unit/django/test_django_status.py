@@ -51,6 +51,7 @@ def test_the_report_of_a_host_never_deployed_to(tmp_path, monkeypatch):
     assert result["deployed"] == {} and result["last_deploy"] == {}
     assert "pending" not in result
     assert result["backup"] == {"age_hours": None}
+    assert result["lock"] == {"record": None, "busy": None, "work": None}
 
 
 def test_the_report_reads_the_release_the_log_and_the_backup(tmp_path, monkeypatch):
@@ -105,7 +106,20 @@ def test_a_row_says_everything_the_operator_asks():
         "next Fri 2026-12-04 03:30:00 UTC",
         "active (running)",
         "200",
+        "free",
     ]
+
+
+def test_the_lock_column_names_the_holder_and_the_work_on_the_host():
+    record = {"run": "ctl:42:7", "user": "ann", "control_host": "ctl", "started": "2026-12-03T10:00:00Z"}
+    busy = {"what": "migrate", "pid": 99, "since": "2026-12-03T10:01:00Z"}
+    assert django_status_row("app1", dict(STATUS, lock={"record": record}))[-1] == (
+        "held by ann@ctl since 2026-12-03T10:00:00Z (run ctl:42:7)"
+    )
+    cell = django_status_row("app1", dict(STATUS, lock={"record": record, "busy": busy}))[-1]
+    assert cell.endswith("; migrate working since 2026-12-03T10:01:00Z (pid 99)")
+    interrupted = {"time": "2026-12-03T11:00:00Z", "outcome": "interrupted", "run": "ctl:42:7"}
+    assert django_status_row("app1", dict(STATUS, last_deploy=interrupted))[4] == "interrupted ctl:42:7 at 2026-12-03T11:00:00Z"
 
 
 def test_a_failed_backup_pending_migrations_and_no_timer_show():
