@@ -6,8 +6,10 @@ release a rollback goes back to. YAML wires them
 tests them.
 """
 
+import datetime
 import hashlib
 import json
+import os
 import re
 from urllib.parse import quote
 
@@ -196,6 +198,36 @@ def django_rollback_target(log_text, current, wanted="", releases=()):
     return result
 
 
+def django_rollback_restore(rollback, confirmed=False, now=None):
+    """Whether playbooks/rollback.yml may restore the backup taken before the release
+    being left was deployed (django_rollback_database: restore) instead of unapplying
+    its migrations. rollback: django_rollback_target's result. Returns {"file", "note",
+    "error"}: the note says what is lost; the error is set when there is no such backup
+    or when django_rollback_restore_confirm is not set."""
+    backup = rollback.get("backup", "")
+    departed = rollback.get("departed", "?")
+    if not backup:
+        return {"file": "", "note": "", "error": (
+            f"The deploy of release {departed} took no backup (it applied no migration): there is nothing to restore."
+            " Roll back without django_rollback_database=restore."
+        )}
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    taken = "at an unknown time"
+    try:
+        when = datetime.datetime.strptime(os.path.basename(backup)[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+        hours = (now - when).total_seconds() / 3600
+        taken = f"at {when:%Y-%m-%d %H:%M} UTC, {hours:.1f} hours ago"
+    except ValueError:
+        pass
+    note = (
+        f"The database goes back to {backup}, taken {taken} just before release {departed} was deployed:"
+        " everything written to it since is lost (accounts, orders, edits, in every table), not only what"
+        f" release {departed}'s migrations changed. A safety backup of the database as it is comes first."
+    )
+    error = "" if confirmed else note + " To go ahead, run again with -e django_rollback_restore_confirm=true."
+    return {"file": backup, "note": note, "error": error}
+
+
 def django_rollback_failure(failed, restore, target, unapply, backup_file):
     """The message when unapplying a rollback's migrations failed: failed, the failed
     task's result (the component's document is its last line); restore, the registered
@@ -230,4 +262,5 @@ class FilterModule:
             "django_restore_failure": django_restore_failure,
             "django_rollback_target": django_rollback_target,
             "django_rollback_failure": django_rollback_failure,
+            "django_rollback_restore": django_rollback_restore,
         }

@@ -18,6 +18,7 @@ from django_deploy import (  # noqa: E402
     django_restore_failure,
     django_restore_verdict,
     django_rollback_failure,
+    django_rollback_restore,
     django_rollback_target,
     django_switch_failure,
     django_venv_name,
@@ -265,3 +266,21 @@ def test_a_failed_unapply_says_whether_the_database_was_restored():
     assert "failed: OperationalError: locked" in message
     assert message.endswith("restore it with playbooks/restore.yml -e django_restore_file=/b/before.dump.")
     assert django_rollback_failure({"msg": "x"}, {"skipped": True}, "r2", [], "/b").endswith("the backup before it failed.")
+
+
+def test_a_rollback_by_restore_says_what_is_lost_and_needs_the_confirmation():
+    import datetime
+
+    now = datetime.datetime(2026, 12, 3, 15, 0, tzinfo=datetime.timezone.utc)
+    rollback = {"target": "r1", "departed": "r2", "backup": "/srv/shop/backups/20261203T120000Z_r1_to_r2_5-applied.dump"}
+    refused = django_rollback_restore(rollback, False, now)
+    assert refused["file"] == rollback["backup"]
+    assert "taken at 2026-12-03 12:00 UTC, 3.0 hours ago just before release r2 was deployed" in refused["note"]
+    assert "everything written to it since is lost" in refused["note"]
+    assert refused["error"].startswith(refused["note"])
+    assert refused["error"].endswith("run again with -e django_rollback_restore_confirm=true.")
+    assert django_rollback_restore(rollback, True, now)["error"] == ""
+    # A deploy that applied no migration took no backup: nothing to restore.
+    none = django_rollback_restore(dict(rollback, backup=""), True, now)
+    assert none["file"] == "" and "took no backup" in none["error"]
+    assert FilterModule().filters()["django_rollback_restore"] is django_rollback_restore
