@@ -10,12 +10,17 @@ systemd runs it as root from <app>-backup.service, with the settings of
   KEEP_DAILY     how many days keep their newest dump (1 or more)
   KEEP_WEEKLY    how many ISO weeks keep their newest dump (0 or more)
   CURRENT        the `current` release link, named in the dump's note
+  COPY_TO        user@host of each host that keeps a copy ('' for none), reached with
+  COPY_KEY       the backup's own SSH key and
+  COPY_KNOWN_HOSTS  the only host keys it trusts
   DB_ENGINE, DB_NAME, DB_USER, DB_PASSWORD, DB_HOST, DB_PORT   for database.sh
 
 Each run writes <UTC time>.dump (PostgreSQL) or .sql (MySQL/MariaDB) with a note beside
 it (FILE.json), removes the dumps the retention no longer keeps, and records its result
 in last.json and, one line per run, history.jsonl: time, file, bytes, seconds,
-verified, error. A failed run exits 1, so its unit fails where `systemctl --failed`,
+verified, error, and the copies (to, ok, error). A copy host gets the dump and its note
+with sftp (written as NAME.partial, then renamed), and loses the dumps the retention
+removed here. A failed run exits 1, so its unit fails where `systemctl --failed`,
 the journal and playbooks/status.yml show it. Importing this module does nothing.
 """
 
@@ -79,7 +84,40 @@ def settings(environ):
         "keep_daily": keep_daily,
         "keep_weekly": keep_weekly,
         "current": environ.get("CURRENT", ""),
+        "copy_to": environ.get("COPY_TO", "").split(),
+        "copy_key": environ.get("COPY_KEY", ""),
+        "copy_known_hosts": environ.get("COPY_KNOWN_HOSTS", ""),
     }
+
+
+def copy_batch(path, removed):
+    """The sftp batch that puts the dump and its note into the remote home (each under a
+    .partial name first) and removes the dumps that the retention removed here ("-": a
+    file already gone is not an error)."""
+    lines = []
+    for local in (path, path + ".json"):
+        name = os.path.basename(local)
+        lines += [f'put "{local}" "{name}.partial"', f'-rm "{name}"', f'rename "{name}.partial" "{name}"']
+    for name in removed:
+        lines += [f'-rm "{name}"', f'-rm "{name}.json"']
+    return "".join(line + "\n" for line in lines)
+
+
+def copy(config, path, removed, environ, runner=subprocess.run):
+    """Send the dump to each copy host; [{"to", "ok", "error"}]."""
+    copies = []
+    for target in config["copy_to"]:
+        done = runner(
+            ["sftp", "-b", "-", "-i", config["copy_key"], "-o", "BatchMode=yes", "-o", "ConnectTimeout=30",
+             "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={config['copy_known_hosts']}", target],
+            input=copy_batch(path, removed),
+            env=environ,
+            capture_output=True,
+            text=True,
+        )
+        lines = (done.stderr or "").strip().splitlines() or [f"sftp exited with {done.returncode}"]
+        copies.append({"to": target, "ok": done.returncode == 0, "error": "" if done.returncode == 0 else " ".join(lines[-2:])})
+    return copies
 
 
 def release(current):
@@ -128,6 +166,10 @@ def run(environ, now=None, runner=subprocess.run, clock=time.monotonic):
                 os.remove(doomed)
         removed.append(name)
     result["removed"] = removed
+    result["copies"] = copy(config, path, removed, environ, runner)
+    failed = [c for c in result["copies"] if not c["ok"]]
+    if failed:
+        result["error"] = "; ".join(f"the verified dump could not be copied to {c['to']}: {c['error']}" for c in failed)
     return result
 
 

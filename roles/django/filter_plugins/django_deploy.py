@@ -6,6 +6,7 @@ release a rollback goes back to. YAML wires them
 tests them.
 """
 
+import base64
 import datetime
 import hashlib
 import json
@@ -228,6 +229,31 @@ def django_rollback_restore(rollback, confirmed=False, now=None):
     return {"file": backup, "note": note, "error": error}
 
 
+def _address(host, hostvars):
+    """Where the site's hosts reach an inventory host: its published stack_host_address,
+    else its ansible_host, else its name."""
+    try:
+        found = hostvars[host]
+        return found.get("stack_host_address") or found.get("ansible_host") or host
+    except (KeyError, TypeError):
+        return host
+
+
+def django_backup_copy_targets(hosts, hostvars, user):
+    """The scheduled backup's COPY_TO: user@address of each host that keeps copies."""
+    return " ".join(f"{user}@{_address(host, hostvars)}" for host in hosts)
+
+
+def django_known_hosts(slurped, hostvars):
+    """known_hosts lines for the copy hosts, from the slurp results of their
+    ssh_host_ed25519_key.pub (each result's item is the host)."""
+    lines = []
+    for result in slurped:
+        key = base64.b64decode(result["content"]).decode().split()
+        lines.append(f"{_address(result['item'], hostvars)} {key[0]} {key[1]}")
+    return "".join(line + "\n" for line in lines)
+
+
 def django_rollback_failure(failed, restore, target, unapply, backup_file):
     """The message when unapplying a rollback's migrations failed: failed, the failed
     task's result (the component's document is its last line); restore, the registered
@@ -263,4 +289,6 @@ class FilterModule:
             "django_rollback_target": django_rollback_target,
             "django_rollback_failure": django_rollback_failure,
             "django_rollback_restore": django_rollback_restore,
+            "django_backup_copy_targets": django_backup_copy_targets,
+            "django_known_hosts": django_known_hosts,
         }

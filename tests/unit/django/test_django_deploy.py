@@ -284,3 +284,17 @@ def test_a_rollback_by_restore_says_what_is_lost_and_needs_the_confirmation():
     none = django_rollback_restore(dict(rollback, backup=""), True, now)
     assert none["file"] == "" and "took no backup" in none["error"]
     assert FilterModule().filters()["django_rollback_restore"] is django_rollback_restore
+
+
+def test_the_copy_hosts_by_their_published_address_and_their_host_keys():
+    import base64
+
+    from django_deploy import django_backup_copy_targets, django_known_hosts
+
+    hostvars = {"backup1": {"stack_host_address": "10.0.0.9"}, "backup2": {"ansible_host": "b2.example"}}
+    assert django_backup_copy_targets(["backup1", "backup2", "backup3"], hostvars, "shop-backup") == (
+        "shop-backup@10.0.0.9 shop-backup@b2.example shop-backup@backup3"
+    )
+    slurped = [{"item": "backup1", "content": base64.b64encode(b"ssh-ed25519 AAAAC3Nz root@backup1\n").decode()}]
+    assert django_known_hosts(slurped, hostvars) == "10.0.0.9 ssh-ed25519 AAAAC3Nz\n"
+    assert FilterModule().filters()["django_known_hosts"] is django_known_hosts

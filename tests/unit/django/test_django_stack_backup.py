@@ -178,3 +178,65 @@ def test_it_runs_as_a_script_with_its_settings_from_the_environment(tmp_path):
     done = subprocess.run([sys.executable, str(script)], env=environ, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["verified"] is True
+
+
+# --- Copies to other hosts, with sftp replaced by a stand-in ---------------------------------
+
+SFTP_STAND_IN = """#!/bin/sh
+# Records its arguments and the batch it was given; fails for a host named "down".
+printf '%s\\n' "$*" >> "$SFTP_LOG"
+cat >> "$SFTP_LOG"
+case "$*" in *down*) echo "ssh: connect to host down port 22: Connection refused" >&2; exit 255;; esac
+"""
+
+
+def with_sftp(tmp_path, environ, targets):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    sftp = bin_dir / "sftp"
+    sftp.write_text(SFTP_STAND_IN)
+    sftp.chmod(sftp.stat().st_mode | stat.S_IXUSR)
+    return dict(environ, PATH=f"{bin_dir}:{environ['PATH']}", SFTP_LOG=str(tmp_path / "sftp.log"),
+                COPY_TO=targets, COPY_KEY="/srv/shop/shared/backup-copy-key",
+                COPY_KNOWN_HOSTS="/srv/shop/shared/backup-copy-known-hosts")
+
+
+def test_the_batch_puts_under_a_partial_name_then_renames_and_applies_the_retention():
+    batch = backup.copy_batch("/b/20261203T031500Z.dump", ["20261101T031500Z.dump"]).splitlines()
+    assert batch[:3] == [
+        'put "/b/20261203T031500Z.dump" "20261203T031500Z.dump.partial"',
+        '-rm "20261203T031500Z.dump"',
+        'rename "20261203T031500Z.dump.partial" "20261203T031500Z.dump"',
+    ]
+    assert batch[3] == 'put "/b/20261203T031500Z.dump.json" "20261203T031500Z.dump.json.partial"'
+    assert batch[-2:] == ['-rm "20261101T031500Z.dump"', '-rm "20261101T031500Z.dump.json"']
+
+
+def test_each_verified_dump_goes_to_every_copy_host_with_the_backup_s_key(tmp_path):
+    environ = with_sftp(tmp_path, environment(tmp_path, "0"), "shop-backup@10.0.0.9 shop-backup@10.0.0.10")
+    result = backup.run(environ, now=datetime.datetime(2026, 12, 3, 3, 15, tzinfo=UTC))
+    assert result["error"] == ""
+    assert result["copies"] == [
+        {"to": "shop-backup@10.0.0.9", "ok": True, "error": ""},
+        {"to": "shop-backup@10.0.0.10", "ok": True, "error": ""},
+    ]
+    log = (tmp_path / "sftp.log").read_text()
+    assert "-i /srv/shop/shared/backup-copy-key" in log
+    assert "StrictHostKeyChecking=yes" in log and "UserKnownHostsFile=/srv/shop/shared/backup-copy-known-hosts" in log
+    assert log.count('rename "20261203T031500Z.dump.partial" "20261203T031500Z.dump"') == 2
+
+
+def test_a_failed_copy_fails_the_run_naming_the_host_and_the_dump_stays_here(tmp_path):
+    environ = with_sftp(tmp_path, environment(tmp_path, "0"), "shop-backup@down")
+    result = backup.run(environ, now=datetime.datetime(2026, 12, 3, 3, 15, tzinfo=UTC))
+    assert result["verified"] is True and os.path.exists(result["file"])
+    assert result["copies"][0]["ok"] is False
+    assert result["error"] == (
+        "the verified dump could not be copied to shop-backup@down: "
+        "ssh: connect to host down port 22: Connection refused"
+    )
+
+
+def test_no_copy_hosts_no_sftp(tmp_path):
+    result = backup.run(environment(tmp_path, "0"), now=datetime.datetime(2026, 12, 3, 3, 15, tzinfo=UTC))
+    assert result["copies"] == [] and result["error"] == ""
