@@ -37,7 +37,7 @@ END = "<!-- END GENERATED VARIABLES -->"
 # own checks ran. The check still fails if one of them disappears from defaults or
 # turns up in the spec, so this list cannot go stale unnoticed.
 DERIVED_OUTPUTS = {
-    "stack": ("stack_db_host", "stack_app_addresses", "stack_site_app_hosts"),
+    "stack": ("stack_db_host", "stack_app_addresses", "stack_site_app_hosts", "stack_lb_backends"),
 }
 
 # Longer derived expressions are pointed at rather than squeezed into a table cell.

@@ -85,6 +85,100 @@ def _is_port(value, lowest=1):
     return isinstance(value, int) and not isinstance(value, bool) and lowest <= value <= 65535
 
 
+def stack_spec_errors(result):
+    """The messages of a validate_argument_spec result (registered, not failed), with
+    any message that names a secret option (no_log in the spec) reworded so that it
+    cannot show the value: Ansible's own messages quote what they got."""
+    if not result or result.get("skipped"):
+        return []
+    secrets = {name for name, option in (result.get("argument_spec_data") or {}).items() if option.get("no_log")}
+    errors = []
+    for message in result.get("argument_errors") or []:
+        named = [name for name in secrets if re.search(r"\b%s\b" % re.escape(name), message)]
+        if named:
+            message = "%s has the wrong type or value (a secret: its value is not shown)" % named[0]
+        errors.append(message)
+    return errors
+
+
+def stack_host_roles(group_names, engine, db_group, app_group, web_group, lb_group):
+    """The roles site.yml runs on a host of these groups, in site.yml's order: what the
+    whole-site preflight checks for it."""
+    groups = set(group_names)
+    roles = ["common"]
+    # Before the roles that depend on it: its messages come first and once.
+    if groups & {db_group, app_group, web_group}:
+        roles.append("webserver")
+    if db_group in groups:
+        roles += ["postgresql", "pgadmin"] if engine == "postgresql" else ["mysql", "phpmyadmin"]
+    if lb_group in groups:
+        roles.append("loadbalancer")
+    if app_group in groups:
+        roles.append("django")
+    return roles
+
+
+def stack_preflight_report(errors):
+    """The preflight's message for one host: its wrong inputs, one per line, or why a
+    host whose inputs are right stops too."""
+    if not errors:
+        return "this host's inputs are right, but another host's are not (see its message): no host goes on"
+    return "\n".join(["%d wrong input(s), nothing was changed on any host:" % len(errors)] + list(errors))
+
+
+HOST_NAME = r"^(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z"
+
+
+def stack_site_errors(site):
+    """What one host needs from the site's other hosts, from the inventory's groups:
+    a database host for an application host, one engine between them, application
+    hosts behind a load balancer, and an address the others can reach."""
+    errors = []
+    groups = set(site["group_names"])
+    if site["app_group"] in groups and not site["db_hosts"]:
+        errors.append(
+            "the inventory group %s (stack_db_group) is empty: application hosts need a database host"
+            % site["db_group"]
+        )
+    db_engine = site.get("db_host_engine")
+    if site["app_group"] in groups and site["db_hosts"] and db_engine != site["engine"]:
+        errors.append(
+            "stack_db_engine is '%s' here but '%s' on the database host %s: set it once, in group_vars/all"
+            % (site["engine"], db_engine, site["db_host"])
+        )
+    if site["lb_group"] in groups and not site["app_hosts"]:
+        errors.append(
+            "the inventory group %s (stack_app_group) is empty: a load balancer needs application hosts"
+            % site["app_group"]
+        )
+    address = site["host_address"]
+    if site["multi_host"] and not address:
+        errors.append(
+            "stack_host_address is empty and the host has no default route, so the site's other hosts cannot "
+            "reach it; set stack_host_address for it in the inventory"
+        )
+    elif address and not (stack_not_addresses([address]) == [] or _matches(HOST_NAME, address)):
+        errors.append("stack_host_address must be an IP address or a host name (got '%s')" % address)
+    return errors
+
+
+# Where the database password goes: the application's and the backup's environment
+# files, single-quoted for systemd and the shell alike (a quote or a line break would end
+# the value), and the database URL (encoded there).
+def _password_errors(name, password):
+    if not isinstance(password, str) or not password:
+        return ["%s must not be empty" % name]
+    errors = []
+    if len(password) < 8:
+        errors.append("%s must have at least 8 characters (it has %d)" % (name, len(password)))
+    if not re.fullmatch(r"[ -~]+", password) or "'" in password:
+        errors.append(
+            "%s may hold printable ASCII characters except the single quote (the environment files quote "
+            "it with single quotes); it holds another character" % name
+        )
+    return errors
+
+
 def stack_input_errors(settings):
     """The stack role's database names and password (the password is never shown)."""
     errors = []
@@ -95,8 +189,7 @@ def stack_input_errors(settings):
             "stack_db_user must be an identifier (letters, digits and underscores, not starting with a digit, "
             "at most 32 characters) (got '%s')" % settings["stack_db_user"]
         )
-    if not settings["stack_db_password"]:
-        errors.append("stack_db_password must not be empty")
+    errors += _password_errors("stack_db_password", settings["stack_db_password"])
     return errors
 
 
@@ -306,6 +399,10 @@ class FilterModule:
             "stack_not_networks": stack_not_networks,
             "stack_network_prefix": stack_network_prefix,
             "stack_input_errors": stack_input_errors,
+            "stack_spec_errors": stack_spec_errors,
+            "stack_host_roles": stack_host_roles,
+            "stack_site_errors": stack_site_errors,
+            "stack_preflight_report": stack_preflight_report,
             "postgresql_input_errors": postgresql_input_errors,
             "mysql_input_errors": mysql_input_errors,
             "pgadmin_input_errors": pgadmin_input_errors,

@@ -18,6 +18,7 @@ def test_every_filter_is_registered():
     assert set(rules.FilterModule().filters()) == {
         "stack_not_addresses", "stack_not_networks", "stack_network_prefix", "stack_input_errors",
         "postgresql_input_errors", "mysql_input_errors", "pgadmin_input_errors", "phpmyadmin_input_errors",
+        "stack_spec_errors", "stack_host_roles", "stack_site_errors", "stack_preflight_report",
     }
 
 
@@ -49,6 +50,10 @@ def test_stack_defaults_pass():
     ("stack_db_user", "u" * 33, "stack_db_user must be an identifier"),
     ("stack_db_user", "my-user", "(got 'my-user')"),
     ("stack_db_password", "", "stack_db_password must not be empty"),
+    ("stack_db_password", "short", "stack_db_password must have at least 8 characters (it has 5)"),
+    ("stack_db_password", "it's-a-long-one", "except the single quote"),
+    ("stack_db_password", "line\nbreak-here", "except the single quote"),
+    ("stack_db_password", "caf\u00e9-au-lait", "printable ASCII"),
 ])
 def test_stack_rules(key, value, expected):
     errors = rules.stack_input_errors(dict(STACK, **{key: value}))
@@ -59,6 +64,79 @@ def test_stack_rules(key, value, expected):
 def test_stack_never_shows_the_password():
     errors = rules.stack_input_errors(dict(STACK, stack_db_name="bad name"))
     assert errors and all(SECRET not in error for error in errors)
+
+
+def test_a_password_with_url_characters_is_carried():
+    # The database URL encodes them; the environment files quote with single quotes.
+    assert rules.stack_input_errors(dict(STACK, stack_db_password='p@ss:w/rd#?%"$`\\ x')) == []
+
+
+# --- the whole-site preflight ----------------------------------------------------------
+
+SPEC_RESULT = {
+    "argument_spec_data": {
+        "stack_db_engine": {"type": "str", "choices": ["postgresql", "mysql"]},
+        "stack_db_password": {"type": "str", "no_log": True},
+    },
+    "argument_errors": [
+        "value of stack_db_engine must be one of: postgresql, mysql, got: oracle",
+        "argument 'stack_db_password' is of type int and we were unable to convert to str: %s" % SECRET,
+    ],
+}
+
+
+def test_spec_errors_name_the_variable_and_never_show_a_secret():
+    errors = rules.stack_spec_errors(SPEC_RESULT)
+    assert errors[0] == "value of stack_db_engine must be one of: postgresql, mysql, got: oracle"
+    assert errors[1].startswith("stack_db_password has the wrong type or value")
+    assert all(SECRET not in error for error in errors)
+
+
+def test_spec_errors_of_a_skipped_or_passed_check_are_none():
+    assert rules.stack_spec_errors({"skipped": True}) == []
+    assert rules.stack_spec_errors({"argument_errors": [], "argument_spec_data": {}}) == []
+    assert rules.stack_spec_errors({}) == []
+
+
+@pytest.mark.parametrize("groups,engine,expected", [
+    (["dbservers", "webservers", "appservers"], "postgresql", ["common", "webserver", "postgresql", "pgadmin", "django"]),
+    (["dbservers", "webservers", "appservers"], "mysql", ["common", "webserver", "mysql", "phpmyadmin", "django"]),
+    (["appservers"], "mysql", ["common", "webserver", "django"]),
+    (["loadbalancers"], "postgresql", ["common", "loadbalancer"]),
+    (["backupservers"], "postgresql", ["common"]),
+])
+def test_host_roles_follow_the_groups(groups, engine, expected):
+    assert rules.stack_host_roles(groups, engine, "dbservers", "appservers", "webservers", "loadbalancers") == expected
+
+
+SITE = {
+    "group_names": ["appservers"], "engine": "postgresql", "db_group": "dbservers", "app_group": "appservers",
+    "lb_group": "loadbalancers", "db_hosts": ["db1"], "app_hosts": ["app1"], "db_host": "db1",
+    "db_host_engine": "postgresql", "host_address": "10.0.0.5", "multi_host": True,
+}
+
+
+def test_a_right_site_passes():
+    assert rules.stack_site_errors(SITE) == []
+    assert rules.stack_site_errors(dict(SITE, host_address="app1.example.com")) == []
+
+
+@pytest.mark.parametrize("change,expected", [
+    ({"db_hosts": []}, "the inventory group dbservers (stack_db_group) is empty"),
+    ({"db_host_engine": "mysql"}, "stack_db_engine is 'postgresql' here but 'mysql' on the database host db1"),
+    ({"group_names": ["loadbalancers"], "app_hosts": []}, "the inventory group appservers (stack_app_group) is empty"),
+    ({"host_address": ""}, "stack_host_address is empty and the host has no default route"),
+    ({"host_address": "not an address!"}, "stack_host_address must be an IP address or a host name (got 'not an address!')"),
+])
+def test_site_rules(change, expected):
+    errors = rules.stack_site_errors(dict(SITE, **change))
+    assert len(errors) == 1 and expected in errors[0]
+
+
+def test_preflight_report_one_line_each():
+    report = rules.stack_preflight_report(["stack: a", "django: b"])
+    assert report.splitlines() == ["2 wrong input(s), nothing was changed on any host:", "stack: a", "django: b"]
+    assert "another host's are not" in rules.stack_preflight_report([])
 
 
 # --- postgresql ----------------------------------------------------------------------
