@@ -23,6 +23,14 @@ SECRET_KEY_MIN_UNIQUE = 5
 SECRET_KEY_INSECURE_PREFIX = "django-insecure-"
 
 
+def _number(value):
+    return not isinstance(value, bool) and isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+
+
+def _port(value):
+    return _number(value) and 1 <= int(value) <= 65535
+
+
 def _full(pattern, value):
     return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
@@ -113,6 +121,20 @@ def django_input_errors(settings, found):
         errors.append(
             "django_backup_schedule '%s' is not a calendar expression systemd reads: %s" % (value, found["calendar_error"])
         )
+    for name in ("django_root", "django_backup_copy_dir"):
+        if not (isinstance(settings[name], str) and settings[name].startswith("/") and "'" not in settings[name]):
+            errors.append("%s must be an absolute path without quotes (got '%s')" % (name, settings[name]))
+    value = settings["django_health_path"]
+    if value and not _full(r"/[A-Za-z0-9._~/?=&%-]*", value):
+        errors.append("django_health_path must be a URL path starting with / like /health/, or empty (got '%s')" % value)
+    for name in ("django_gunicorn_port", "django_db_port"):
+        if not _port(settings[name]):
+            errors.append("%s must be a port from 1 to 65535 (got %s)" % (name, settings[name]))
+    for name, lowest in (("django_gunicorn_workers", 0), ("django_rolling_batch", 1), ("django_migrate_lock_timeout", 1),
+                         ("django_migrate_lock_retries", 0), ("django_migrate_lock_retry_delay", 0),
+                         ("django_source_inline_max_kb", 0)):
+        if not _number(settings[name]) or int(settings[name]) < lowest:
+            errors.append("%s must be a whole number of at least %d (got %s)" % (name, lowest, settings[name]))
     value = settings["django_superuser_email"]
     if value and not _full(EMAIL, value):
         errors.append("django_superuser_email must be an email address (got '%s')" % value)

@@ -28,6 +28,17 @@ SETTINGS = {
     "django_backup_schedule": "*-*-* 03:30:00",
     "django_superuser_email": "",
     "django_secret_key": KEY,
+    "django_root": "/srv/bookstore",
+    "django_backup_copy_dir": "/var/backups/bookstore",
+    "django_health_path": "/health/",
+    "django_gunicorn_port": 8000,
+    "django_db_port": "5432",
+    "django_gunicorn_workers": 0,
+    "django_rolling_batch": 1,
+    "django_migrate_lock_timeout": 5,
+    "django_migrate_lock_retries": 3,
+    "django_migrate_lock_retry_delay": 10,
+    "django_source_inline_max_kb": 1024,
 }
 FOUND = {"local_source_dir": "/src/django_app", "has_manage_py": True, "env_unsafe_names": [], "calendar_error": ""}
 
@@ -39,6 +50,7 @@ def errors(found=None, **change):
 def test_the_defaults_and_a_good_key_pass():
     assert errors() == []
     assert errors(django_secret_key="") == []  # generated
+    assert errors(django_health_path="") == []  # no health URL
 
 
 @pytest.mark.parametrize("change,expected", [
@@ -55,6 +67,13 @@ def test_the_defaults_and_a_good_key_pass():
     ({"django_backup_keep_weekly": -1}, "django_backup_keep_weekly must be at least 0 (got -1)"),
     ({"django_backup_schedule": "daily'; rm"}, "django_backup_schedule must be a systemd calendar expression"),
     ({"django_superuser_email": "admin"}, "django_superuser_email must be an email address (got 'admin')"),
+    ({"django_root": "srv/app"}, "django_root must be an absolute path without quotes (got 'srv/app')"),
+    ({"django_backup_copy_dir": "/var/it's"}, "django_backup_copy_dir must be an absolute path without quotes"),
+    ({"django_health_path": "health"}, "django_health_path must be a URL path starting with /"),
+    ({"django_gunicorn_port": 70000}, "django_gunicorn_port must be a port from 1 to 65535 (got 70000)"),
+    ({"django_db_port": "db"}, "django_db_port must be a port from 1 to 65535 (got db)"),
+    ({"django_rolling_batch": 0}, "django_rolling_batch must be a whole number of at least 1 (got 0)"),
+    ({"django_migrate_lock_timeout": 0}, "django_migrate_lock_timeout must be a whole number of at least 1"),
 ])
 def test_each_rule_names_its_variable(change, expected):
     found = errors(**change)
