@@ -2,11 +2,12 @@
 """`--check --diff` on a fresh host: it must pass, report changes and change nothing.
 
 Usage:
-    fresh_check.py --container NAME [--expect LABEL=REGEX ...] [--ignore REGEX ...]
-                   [--json FILE] -- ansible-playbook -i INVENTORY site.yml [ARGS ...]
+    fresh_check.py --container NAME [--container NAME ...] [--expect LABEL=REGEX ...]
+                   [--ignore REGEX ...] [--json FILE] -- ansible-playbook -i INVENTORY site.yml [ARGS ...]
 
-The host is a Docker container (NAME). Before and after the run, one `docker exec`
-records its state:
+Each host is a Docker container (NAME; one --container per host of the inventory that
+must stay untouched). Before and after the run, one `docker exec` per host records its
+state:
 
 - packages: dpkg's list (name, version, status);
 - files: every path under /etc /srv /opt /var/www /var/lib /usr/local /home
@@ -179,7 +180,8 @@ def take_snapshot(container):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--container", required=True, help="the Docker container of the host")
+    parser.add_argument("--container", action="append", required=True,
+                        help="a Docker container of the run's hosts (repeat for each host)")
     parser.add_argument("--expect", action="append", default=[], metavar="LABEL=REGEX",
                         help="a task the output must show (replaces the defaults when given)")
     parser.add_argument("--ignore", action="append", default=[], metavar="REGEX",
@@ -192,14 +194,15 @@ def main(argv=None):
         parser.error("give the ansible-playbook command after --")
     expected = dict(item.split("=", 1) for item in args.expect) if args.expect else EXPECTED
 
-    before = take_snapshot(args.container)
+    before = {name: take_snapshot(name) for name in args.container}
     command = check_command(command)
     print("fresh_check: running", shlex.join(command), flush=True)
     run = subprocess.run(command, capture_output=True, text=True, check=False)
     output = run.stdout + run.stderr
-    after = take_snapshot(args.container)
+    after = {name: take_snapshot(name) for name in args.container}
 
-    differences = compare(before, after, args.ignore)
+    differences = [(f"{name} {section}", key, old, new) for name in args.container
+                   for section, key, old, new in compare(before[name], after[name], args.ignore)]
     failures = verdict(run.returncode, output, differences, expected)
     recap = parse_recap(output)
     if failures:
@@ -207,7 +210,8 @@ def main(argv=None):
     print("fresh_check: recap", json.dumps(recap, sort_keys=True))
     for line in format_differences(differences):
         print("fresh_check: difference:", line)
-    sizes = {section: len(keys) for section, keys in sorted(before.items())}
+    sizes = {name: {section: len(keys) for section, keys in sorted(state.items())}
+             for name, state in before.items()}
     print("fresh_check: compared", json.dumps(sizes, sort_keys=True))
     for failure in failures:
         print("fresh_check: FAILED:", failure)
