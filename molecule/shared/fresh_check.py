@@ -3,7 +3,7 @@
 
 Usage:
     fresh_check.py --container NAME [--container NAME ...] [--expect LABEL=REGEX ...]
-                   [--ignore REGEX ...] [--json FILE] -- ansible-playbook -i INVENTORY site.yml [ARGS ...]
+                   [--ignore REGEX ...] [--json FILE] [--output FILE] -- ansible-playbook -i INVENTORY site.yml [ARGS ...]
 
 Each host is a Docker container (NAME; one --container per host of the inventory that
 must stay untouched). Before and after the run, one `docker exec` per host records its
@@ -187,6 +187,8 @@ def main(argv=None):
     parser.add_argument("--ignore", action="append", default=[], metavar="REGEX",
                         help="leave out of the comparison the paths (or other keys) that match")
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write the run's whole output to FILE (it is printed only on failure)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- ansible-playbook ...")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -200,6 +202,9 @@ def main(argv=None):
     run = subprocess.run(command, capture_output=True, text=True, check=False)
     output = run.stdout + run.stderr
     after = {name: take_snapshot(name) for name in args.container}
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(output)
 
     differences = [(f"{name} {section}", key, old, new) for name in args.container
                    for section, key, old, new in compare(before[name], after[name], args.ignore)]
