@@ -89,7 +89,7 @@ changed: [host1] =>
 TASK [django : Say why check mode cannot tell the migrations] ***
 changed: [host1] =>
     msg: 'Check mode ... then apply the release''s
-        pending migrations (every one of them on a new database)'
+        pending migrations (all of them when the database is new)'
 
 PLAY RECAP *********************************************************************
 host1                      : ok=109  changed=29   unreachable=0    failed=0    skipped=141  rescued=0    ignored=0
