@@ -219,7 +219,9 @@ def check_role(role: str, specs: dict, defaults: dict, derived_outputs=()) -> li
             kind = option.get("type", "str")
             if value is not None and kind in TYPE_CHECKS and not TYPE_CHECKS[kind](value):
                 problems.append(f"{label}: defaults/main.yml's {format_value(value)} is not of type {kind}")
-            if "choices" in option and value not in option["choices"]:
+            # A list's choices are its elements' (as validate_argument_spec reads them).
+            values = value if kind == "list" and isinstance(value, list) else [value]
+            if "choices" in option and any(v not in option["choices"] for v in values):
                 problems.append(f"{label}: defaults/main.yml's {format_value(value)} is not one of {option['choices']}")
     return problems
 

@@ -1,12 +1,11 @@
 #!/usr/bin/env python
-"""Django's command-line utility for the notes project."""
-
+"""Django's command-line utility for the larder project."""
 import os
 import sys
 
 
 def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "notesite.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

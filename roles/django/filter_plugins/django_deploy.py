@@ -12,7 +12,13 @@ import hashlib
 import json
 import os
 import re
+import sys
 from urllib.parse import quote
+
+# The settings layer's list of overrides, from the layer itself.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "files"))
+from django_stack_settings import OVERRIDES as LAYER_OVERRIDES  # noqa: E402
+del sys.path[0]
 
 # Names a shell and systemd's EnvironmentFile both take.
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -41,6 +47,24 @@ def django_env(base, db, style, url_env, discrete_env, extra=None):
     else:
         env.update({discrete_env[key]: str(db[key]) for key in discrete_env})
     env.update(extra or {})
+    return env
+
+
+def django_settings_layer_env(project_settings, keep, db, lib_dir, health_path=""):
+    """The variables the settings layer (files/django_stack_settings.py) reads, when it
+    is on: Django loads the layer, which loads project_settings and sets over it every
+    override but those in keep. The database goes in under the layer's own names, so
+    the project's (django_db_settings_style) stay as they are."""
+    on = [name for name in LAYER_OVERRIDES if name not in keep]
+    env = {
+        "DJANGO_SETTINGS_MODULE": "django_stack_settings",
+        "DJANGO_STACK_PROJECT_SETTINGS": project_settings,
+        "DJANGO_STACK_OVERRIDES": ",".join(on),
+        "DJANGO_STACK_HEALTH_PATH": health_path,
+        "PYTHONPATH": lib_dir,
+    }
+    if "database" in on:
+        env.update({"DJANGO_STACK_DB_" + key.upper(): str(db[key]) for key in DB_KEYS})
     return env
 
 
@@ -279,6 +303,7 @@ class FilterModule:
     def filters(self):
         return {
             "django_env": django_env,
+            "django_settings_layer_env": django_settings_layer_env,
             "django_env_unsafe": django_env_unsafe,
             "django_venv_name": django_venv_name,
             "django_prune": django_prune,

@@ -1,0 +1,6 @@
+from django.contrib import admin
+
+from recipes.models import Ingredient, Recipe
+
+admin.site.register(Recipe)
+admin.site.register(Ingredient)
