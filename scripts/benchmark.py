@@ -404,6 +404,8 @@ def write_inventory(workdir, host, engine, project_dir):
             f"stack_db_engine: {engine}",
             "django_source: local",
             f"django_source_dir: {json.dumps(str(project_dir))}",
+            # The copy has the bundled project's health URL; a local source has none by default.
+            "django_health_path: /health/",
         ]
     )
     (inventory / "group_vars" / "all" / "main.yml").write_text(group_vars + "\n", encoding="utf-8")

@@ -13,7 +13,8 @@ The django role installs it in <django_root>/bin and runs it as root, read only:
   backup          the scheduled backup's last.json, with its age in hours, or {}
   timer           the backup timer's state and next run (systemd)
   service         the application service's state (systemd)
-  health          the health URL's status code through gunicorn, or the error
+  health          the health URL's (or /'s) status code through gunicorn, or the
+                  error; a redirect is reported, not followed
   lock            the deploy lock's files on this host (django_stack_lock.py show)
 
 Nothing here writes; importing it does nothing.
@@ -72,10 +73,17 @@ def read(path, default=""):
         return default
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # Gunicorn's own answer is the state: / often redirects to a login page or to HTTPS
+    # (gunicorn is asked over plain HTTP), which would lead elsewhere.
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def health(url, host):
     request = urllib.request.Request(url, headers={"Host": host})
     try:
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=5) as answer:
             return {"status": answer.status}
     except urllib.error.HTTPError as error:
         return {"status": error.code}

@@ -98,44 +98,38 @@ def django_prune(lines, keep, release_dir):
     return {"releases": old, "venvs": unused}
 
 
-def _answer(result):
-    """What a registered uri result says: its status and the start of its body."""
-    body = (result.get("content") or result.get("msg") or "").strip().replace("\n", " ")
-    status = result.get("status", "no answer")
-    return f"{status} {body[:300]}".strip()
-
-
 def django_switch_failure(release, previous, failed=None, service=None, health=None, back_service=None, back_health=None):
     """Why a host that switched to `release` did not come up healthy, and whether the
     release it went back to (`previous`) serves again: {"message", "serving_again"}.
 
-    failed: the failed task's result; service, health: the registered results of the
-    restart and of the health check (None or skipped when that step did not run);
-    back_service, back_health: the same for the release the host went back to (None when
-    there was none to go back to)."""
+    failed: the failed task's result; service: the registered restart (None or skipped
+    when it did not run); health: the health wait's verdict (django_health_result, None
+    when it did not run); back_service, back_health: the same for the release the host
+    went back to (None when there was none to go back to)."""
     ran = lambda result: bool(result) and not result.get("skipped")  # noqa: E731
     if ran(service) and service.get("failed"):
         why = f"its service did not start: {service.get('msg', '')}"
-    elif ran(health):
-        why = f"its health check did not answer 200 in time: {_answer(health)}"
+    elif health and not health.get("healthy"):
+        why = f"its {health.get('why') or 'health check failed'}"
     else:
         why = (failed or {}).get("msg", "unknown")
     message = f"Release {release} failed after the switch: {why}."
     if not previous or previous == release:
         message += " There was no earlier release on this host to go back to."
         return {"message": message, "serving_again": False}
-    serving = ran(back_health) and back_health.get("status") == 200 and not (back_service or {}).get("failed")
+    serving = bool(back_health and back_health.get("healthy")) and not (back_service or {}).get("failed")
     if serving:
         message += (
-            f" The host went back to release {previous}, which serves again (its health check answered 200)."
+            f" The host went back to release {previous}, which serves again (its health check passed)."
             " Migrations that the failed release applied stay applied. The rollout stops here."
         )
     else:
         message += (
             f" The host went back to release {previous}, but it does not serve either:"
-            f" {_answer(back_health) if ran(back_health) else (back_service or {}).get('msg', 'no answer')}."
+            f" {(back_health or {}).get('why') or (back_service or {}).get('msg', 'no answer')}."
         )
     return {"message": message, "serving_again": serving}
+
 
 def django_restore_choice(found, wanted=""):
     """Which backup playbooks/restore.yml restores: found, the registered find of the

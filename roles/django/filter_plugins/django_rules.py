@@ -7,8 +7,11 @@ import re
 
 APP_NAME = r"[a-z][a-z0-9_-]{0,31}"
 DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
-# gunicorn's form: module:callable, the module dotted.
-WSGI = r"%s:[A-Za-z_][A-Za-z0-9_]*" % DOTTED
+# gunicorn's forms: module:callable, the module dotted, or the module alone (its
+# `application`).
+WSGI = r"%s(:[A-Za-z_][A-Za-z0-9_]*)?" % DOTTED
+# A Host header: a name or address, with a port perhaps, or an IPv6 address in brackets.
+HOST_HEADER = r"([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?"
 # An entry of Django's ALLOWED_HOSTS: '*', a host name or address, a leading dot for
 # every subdomain, or an IPv6 address in brackets.
 ALLOWED_HOST = r"\*|\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\]"
@@ -89,7 +92,8 @@ def django_input_errors(settings, found):
     value = settings["django_wsgi_module"]
     if not _full(WSGI, value):
         errors.append(
-            "django_wsgi_module must look like package.module:callable, e.g. mysite.wsgi:application (got '%s')"
+            "django_wsgi_module must look like package.module or package.module:callable, e.g. mysite.wsgi or "
+            "mysite.wsgi:application (got '%s')"
             % value
         )
     source = settings["django_source"]
@@ -127,6 +131,9 @@ def django_input_errors(settings, found):
     value = settings["django_health_path"]
     if value and not _full(r"/[A-Za-z0-9._~/?=&%-]*", value):
         errors.append("django_health_path must be a URL path starting with / like /health/, or empty (got '%s')" % value)
+    value = settings["django_health_host"]
+    if value and not _full(HOST_HEADER, value):
+        errors.append("django_health_host must be a host name or address, a port perhaps, or empty (got '%s')" % value)
     for name in ("django_gunicorn_port", "django_db_port"):
         if not _port(settings[name]):
             errors.append("%s must be a port from 1 to 65535 (got %s)" % (name, settings[name]))

@@ -116,43 +116,56 @@ def test_prune_keeps_everything_within_the_limit():
 # --- A release that fails after the switch (serve.yml's rescue) -------------------------
 
 RESTARTED = {"changed": True, "failed": False}
-UNHEALTHY = {"failed": True, "status": 503, "content": '{"status": "error", "pending_migrations": []}\n', "attempts": 150}
-HEALTHY = {"failed": False, "status": 200, "content": '{"status": "ok"}'}
+# The health wait's verdicts (django_health_result) and the failed task of health.yml.
+UNHEALTHY = {"healthy": False, "status": 503, "content": '{"status": "error", "pending_migrations": []}\n',
+             "why": 'health check did not answer 200 in time: 503 {"status": "error", "pending_migrations": []}'}
+HEALTHY = {"healthy": True, "status": 200, "content": '{"status": "ok"}', "why": ""}
+STOPPED = {"failed": True, "msg": "The application on app1 is not healthy: its health check did not answer 200 in time"}
 
 
 def test_an_unhealthy_release_that_the_host_left_names_both_releases_and_the_answer():
-    result = django_switch_failure("20261203-new", "20261202-old", UNHEALTHY, RESTARTED, UNHEALTHY, RESTARTED, HEALTHY)
+    result = django_switch_failure("20261203-new", "20261202-old", STOPPED, RESTARTED, UNHEALTHY, RESTARTED, HEALTHY)
     assert result["serving_again"] is True
     message = result["message"]
-    assert message.startswith("Release 20261203-new failed after the switch: its health check did not answer 200")
+    # molecule/migrations/verify.yml matches this beginning.
+    assert message.startswith("Release 20261203-new failed after the switch: its health check did not answer 200 in time: 503 ")
     assert '503 {"status": "error", "pending_migrations": []}' in message
     assert "went back to release 20261202-old, which serves again" in message
     assert "The rollout stops here." in message
 
 
+def test_without_a_health_url_the_check_or_the_root_request_is_named():
+    check_failed = {"healthy": False, "status": None, "why": "check (manage.py check --database default) failed: "
+                    "django.db.utils.OperationalError: connection refused"}
+    result = django_switch_failure("new", "old", STOPPED, RESTARTED, check_failed, RESTARTED, HEALTHY)
+    assert "failed after the switch: its check (manage.py check --database default) failed: django.db.utils" in result["message"]
+    server_error = {"healthy": False, "status": 500, "why": "request to / (no health URL) answered a server error"}
+    result = django_switch_failure("new", "old", STOPPED, RESTARTED, server_error, RESTARTED, HEALTHY)
+    assert "its request to / (no health URL) answered a server error." in result["message"]
+
+
 def test_a_service_that_does_not_start_is_said_so():
     failed_service = {"failed": True, "msg": "Unable to start service bookstore.service"}
-    skipped = {"skipped": True, "changed": False}
-    result = django_switch_failure("new", "old", failed_service, failed_service, skipped, RESTARTED, HEALTHY)
+    result = django_switch_failure("new", "old", failed_service, failed_service, None, RESTARTED, HEALTHY)
     assert "its service did not start: Unable to start service bookstore.service" in result["message"]
     assert result["serving_again"] is True
 
 
 def test_the_release_it_went_back_to_not_serving_either_is_not_serving_again():
-    result = django_switch_failure("new", "old", UNHEALTHY, RESTARTED, UNHEALTHY, RESTARTED, dict(UNHEALTHY, status=502))
+    back = dict(UNHEALTHY, status=502, why="health check did not answer 200 in time: 502 Bad Gateway")
+    result = django_switch_failure("new", "old", STOPPED, RESTARTED, UNHEALTHY, RESTARTED, back)
     assert result["serving_again"] is False
-    assert "went back to release old, but it does not serve either: 502" in result["message"]
-    # Its restart failing: the health check was skipped, the restart's message says why.
-    result = django_switch_failure(
-        "new", "old", UNHEALTHY, RESTARTED, UNHEALTHY, {"failed": True, "msg": "unit failed"}, {"skipped": True}
-    )
+    assert "went back to release old, but it does not serve either: health check did not answer 200 in time: 502" in (
+        result["message"])
+    # Its restart failing: the health wait did not run, the restart's message says why.
+    result = django_switch_failure("new", "old", STOPPED, RESTARTED, UNHEALTHY, {"failed": True, "msg": "unit failed"}, None)
     assert result["serving_again"] is False
     assert "does not serve either: unit failed" in result["message"]
 
 
 def test_a_first_deploy_or_a_re_run_has_nothing_to_go_back_to():
     for previous in ("", "same"):
-        result = django_switch_failure("same", previous, UNHEALTHY, RESTARTED, UNHEALTHY, None, None)
+        result = django_switch_failure("same", previous, STOPPED, RESTARTED, UNHEALTHY, None, None)
         assert result["serving_again"] is False
         assert "no earlier release on this host to go back to" in result["message"]
 

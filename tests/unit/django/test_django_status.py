@@ -146,3 +146,35 @@ def test_the_table_aligns_its_columns_and_survives_a_host_without_a_report():
     assert lines[1].index("r2") == lines[0].index("release")
     assert "the status script gave no report: boom" in lines[2]
     assert FilterModule().filters()["django_status_table"] is django_status_table
+
+
+def test_the_health_request_reports_a_redirect_without_following_it():
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.headers["Host"] != "shop.example":
+                self.send_response(400)
+            elif self.path == "/":
+                self.send_response(302)
+                self.send_header("Location", "https://shop.example/accounts/login/")
+            else:
+                self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % server.server_port
+    try:
+        assert report.health(base + "/", "shop.example") == {"status": 302}
+        assert report.health(base + "/", "other.example") == {"status": 400}
+        assert report.health(base + "/health/", "shop.example") == {"status": 500}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.health(base + "/", "shop.example")["status"] is None

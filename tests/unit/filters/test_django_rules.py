@@ -31,6 +31,7 @@ SETTINGS = {
     "django_root": "/srv/bookstore",
     "django_backup_copy_dir": "/var/backups/bookstore",
     "django_health_path": "/health/",
+    "django_health_host": "",
     "django_gunicorn_port": 8000,
     "django_db_port": "5432",
     "django_gunicorn_workers": 0,
@@ -51,6 +52,9 @@ def test_the_defaults_and_a_good_key_pass():
     assert errors() == []
     assert errors(django_secret_key="") == []  # generated
     assert errors(django_health_path="") == []  # no health URL
+    assert errors(django_wsgi_module="bookstore.wsgi") == []  # gunicorn's bookstore.wsgi:application
+    for host in ("www.example.com", "localhost:8000", "192.0.2.7", "[2001:db8::1]:443"):
+        assert errors(django_health_host=host) == []
 
 
 @pytest.mark.parametrize("change,expected", [
@@ -59,7 +63,11 @@ def test_the_defaults_and_a_good_key_pass():
     ({"django_allowed_hosts": ["http://example.com"]}, "these are not: 'http://example.com'"),
     ({"django_csrf_trusted_origins": ["example.com"]}, "django_csrf_trusted_origins entries must be origins"),
     ({"django_settings_module": "my-site/settings.py"}, "django_settings_module must be a dotted module path"),
-    ({"django_wsgi_module": "bookstore.wsgi"}, "django_wsgi_module must look like package.module:callable"),
+    ({"django_wsgi_module": "bookstore/wsgi.py"},
+     "django_wsgi_module must look like package.module or package.module:callable"),
+    ({"django_wsgi_module": "bookstore.wsgi:"}, "(got 'bookstore.wsgi:')"),
+    ({"django_health_host": "a host"}, "django_health_host must be a host name or address"),
+    ({"django_health_host": "http://example.com/"}, "django_health_host must be a host name or address"),
     ({"django_source": "local"}, "django_source_dir must name the project's directory"),
     ({"django_source": "git", "django_source_git_repo": "https://example.com/x.git"},
      "django_source_git_version must not be empty when django_source is 'git'"),
