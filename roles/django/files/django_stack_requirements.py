@@ -123,8 +123,16 @@ class Scan:
         text = self._content(path)
         if text is None:
             return
-        import tomllib  # 3.11 and later: Debian 12, Ubuntu 24.04
-
+        try:
+            import tomllib
+        except ImportError:
+            # Python 3.10 (Ubuntu 22.04) has no TOML reader in its standard library.
+            self.result["errors"].append(
+                f"{path}: reading a pyproject.toml needs Python 3.11 or later (tomllib), and {sys.executable}"
+                f" is {sys.version.split()[0]}. Export the dependencies to a requirements file (uv export"
+                " --no-hashes, poetry export --without-hashes, pip-compile) and name that in django_requirements_files."
+            )
+            return
         try:
             project = tomllib.loads(text).get("project")
         except tomllib.TOMLDecodeError as error:

@@ -345,3 +345,10 @@ def test_pip_reads_the_file_and_its_includes_relative_to_each(tmp_path):
 
 def test_the_filters_are_registered():
     assert set(FilterModule().filters()) == {"django_requirements_plan", "django_requirements_file"}
+
+
+def test_a_python_without_tomllib_says_so(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # Python 3.10: Ubuntu 22.04's
+    write(tmp_path, {"pyproject.toml": PYPROJECT})
+    [error] = scan(str(tmp_path), ["pyproject.toml"])["errors"]
+    assert error.startswith("pyproject.toml: reading a pyproject.toml needs Python 3.11 or later (tomllib)")
