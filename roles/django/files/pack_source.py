@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Fingerprint a Django project directory and pack it for upload (control node side).
 
-    pack_source.py SOURCE_DIR CACHE_DIR [--exclude PATTERN ...] [--checksum RELATIVE_PATH ...]
+    pack_source.py SOURCE_DIR CACHE_DIR [--exclude PATTERN ...] [--requirement RELATIVE_PATH ...]
                    [--inline-max BYTES]
 
 Prints JSON: {"id": <12 hex digits>, "archive": <path of a .tar.gz>, "files": <count>,
-"checksums": {RELATIVE_PATH: <sha256 hex, or null when the file is not shipped>},
+"requirements": <django_stack_requirements.py's document for the --requirement entries>,
 "inline": <path of the archive in base64, or null>}
-(the checksums name the release's virtualenv without asking the host). An archive of at
+(the requirements name the release's virtualenv without asking the host; a file that is
+not shipped counts as missing). An archive of at
 most --inline-max bytes (default 0: none) is also written in base64, a text file that
 Ansible can read into the command that unpacks it on the host. The id is a hash of
 every shipped file's relative path, mode and content, so the same code always gives the
@@ -24,6 +25,9 @@ import os
 import sys
 import tarfile
 import tempfile
+
+# Beside this script in the role's files/: the same reading as on the host (git sources).
+from django_stack_requirements import scan
 
 
 def shipped_files(root, patterns):
@@ -44,7 +48,7 @@ def main():
     parser.add_argument("source")
     parser.add_argument("cache")
     parser.add_argument("--exclude", action="append", default=[])
-    parser.add_argument("--checksum", action="append", default=[])
+    parser.add_argument("--requirement", action="append", default=[])
     parser.add_argument("--inline-max", type=int, default=0)
     args = parser.parse_args()
     if not os.path.isfile(os.path.join(args.source, "manage.py")):
@@ -52,17 +56,17 @@ def main():
 
     files = list(shipped_files(args.source, args.exclude))
     digest = hashlib.sha256()
-    checksums = dict.fromkeys(args.checksum)
-    wanted = {os.path.normpath(name): name for name in args.checksum}
     for rel, path in files:
         executable = os.access(path, os.X_OK)
         digest.update(f"{rel}\0{int(executable)}\0".encode())
         with open(path, "rb") as handle:
             content = hashlib.sha256(handle.read())
         digest.update(content.digest())
-        if rel in wanted:
-            checksums[wanted[rel]] = content.hexdigest()
     release_id = digest.hexdigest()[:12]
+    requirements = scan(args.source, args.requirement)
+    shipped = {rel for rel, _ in files}
+    requirements["missing"] += [path for path, _ in requirements["files"] if path not in shipped]
+    requirements["files"] = [[path, sha] for path, sha in requirements["files"] if path in shipped]
 
     os.makedirs(args.cache, mode=0o700, exist_ok=True)
     archive = os.path.join(args.cache, f"{release_id}.tar.gz")
@@ -87,7 +91,7 @@ def main():
             with os.fdopen(fd, "wb") as out, open(archive, "rb") as raw:
                 out.write(base64.b64encode(raw.read()))
             os.replace(partial, inline)
-    print(json.dumps({"id": release_id, "archive": archive, "files": len(files), "checksums": checksums,
+    print(json.dumps({"id": release_id, "archive": archive, "files": len(files), "requirements": requirements,
                       "inline": inline}))
 
 

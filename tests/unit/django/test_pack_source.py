@@ -76,14 +76,18 @@ def test_the_archive_is_root_s_and_not_writable_by_the_application(project, tmp_
     assert members["shop/settings.py"].mode == 0o644
 
 
-def test_checksums_of_the_requirements_files_and_null_for_one_not_shipped(project, tmp_path):
+def test_the_requirements_are_read_and_a_file_not_shipped_is_missing(project, tmp_path):
     import hashlib
 
-    result = pack(project, tmp_path / "cache", "--checksum=requirements.txt", "--checksum=./missing.txt")
-    assert result["checksums"] == {
-        "requirements.txt": hashlib.sha256(b"Django==5.2\n").hexdigest(),
-        "./missing.txt": None,
-    }
+    (project / "requirements.txt").write_text("-r base.txt\nDjango==5.2\n")
+    (project / "base.txt").write_text("psycopg==3.2\n")
+    result = pack(project, tmp_path / "cache", "--exclude=base.txt", "--requirement=requirements.txt",
+                  "--requirement=./missing.txt")
+    requirements = result["requirements"]
+    assert requirements["entries"] == ["requirements.txt", "./missing.txt"]
+    assert requirements["files"] == [["requirements.txt", hashlib.sha256(b"-r base.txt\nDjango==5.2\n").hexdigest()]]
+    assert sorted(requirements["missing"]) == ["base.txt", "missing.txt"]
+    assert [item["name"] for item in requirements["requirements"]] == ["psycopg", "django"]
 
 
 def test_a_small_archive_is_also_written_in_base64(project, tmp_path):
