@@ -82,6 +82,8 @@ CASES = [
      ["django: django_secret_key would fail Django's deployment check: it starts with 'django-insecure-'"]),
     ("WSGI path instead of module", "postgresql", {"django_wsgi_module": "bookstore/wsgi.py"},
      ["django: django_wsgi_module must look like package.module or package.module:callable"]),
+    ("unknown settings-layer override", "postgresql", {"django_settings_keep": ["debug", "statics"]},
+     ["django: value of django_settings_keep must be one or more of", "Got no match for: statics"]),
     ("no release kept", "mysql", {"django_releases_keep": 0}, ["django: django_releases_keep must be at least 1 (got 0)"]),
     ("schedule systemd cannot read", "postgresql", {"django_backup_schedule": "every day"},
      ["django: django_backup_schedule 'every day' is not a calendar expression systemd reads"]),
