@@ -57,7 +57,7 @@ trap 'scripts/docker-engine.sh stop' EXIT
 # on two cores take about two thirds of the time of one. Each scenario's output goes to
 # a log, printed when the lanes are done; a line says when each one ends.
 # Minutes each takes alone, to balance the lanes (a scenario not listed counts 10).
-declare -A minutes=([migrations]=29 [postgresql]=22 [mysql]=20 [multihost]=17 [custom-project]=9 [preflight]=9)
+declare -A minutes=([migrations]=29 [postgresql]=22 [mysql]=20 [multihost]=17 [custom-project]=15 [preflight]=9)
 lanes=${TEST_LANES:-2}
 logs=$(mktemp -d)
 
