@@ -7,6 +7,11 @@
 #                              N newest dumps of FILE's directory, FILE among them, with
 #                              their notes
 #   database.sh restore FILE   make the database exactly what FILE holds
+#   database.sh verify FILE    restore FILE into the scratch database DB_SCRATCH_NAME
+#                              (owned by DB_USER too), print {"tables": N,
+#                              "dump_tables": N, "migrations": N} (tables restored, tables
+#                              the dump holds, rows of django_migrations), then empty the
+#                              scratch database again; fails when the restore does
 #
 # The connection comes from the environment: DB_ENGINE (postgresql or mysql), DB_NAME,
 # DB_USER, DB_HOST, DB_PORT; the password from DB_PASSWORD or, when that is unset, the
@@ -66,16 +71,11 @@ prune() {
     | while IFS= read -r old; do rm -f -- "$old" "$old.json"; done
 }
 
-restore() {
-  local file=$1
-  [ -s "$file" ] || die "no backup at $file"
-  case "$DB_ENGINE" in
-    postgresql)
-      # Drop what the failed deploy left (tables of migrations that did succeed), then
-      # load the dump, all in one transaction: the database is either the backup's or
-      # unchanged.
-      {
-        cat <<'SQL'
+# SQL that drops every table, view and sequence the user owns in the database: what a
+# failed deploy left (tables of migrations that did succeed) before a restore, or the
+# scratch copy after a verification.
+pg_drop_all() {
+  cat <<'SQL'
 DO $$
 DECLARE r record;
 BEGIN
@@ -93,25 +93,74 @@ BEGIN
   END LOOP;
 END $$;
 SQL
-        pg_restore --no-owner --file=- "$file" | grep -v '^CREATE SCHEMA public;$'
+}
+
+# MySQL cannot roll DDL back: the statements that drop every table and view of DB_NAME.
+my_drop_all() {
+  echo "SET FOREIGN_KEY_CHECKS=0;"
+  my mysql -N -B -e "SELECT CONCAT('DROP ', IF(table_type = 'VIEW', 'VIEW', 'TABLE'), ' IF EXISTS \`', table_name, '\`;')
+                     FROM information_schema.tables WHERE table_schema = '$DB_NAME'" "$DB_NAME"
+  echo "SET FOREIGN_KEY_CHECKS=1;"
+}
+
+restore() {
+  local file=$1
+  [ -s "$file" ] || die "no backup at $file"
+  case "$DB_ENGINE" in
+    postgresql)
+      # Drop what is there, then load the dump, all in one transaction: the database is
+      # either the backup's or unchanged.
+      {
+        pg_drop_all
+        pg_restore --no-owner --file=- "$file" | sed '/^CREATE SCHEMA public;$/d'
       } | pg psql -q -v ON_ERROR_STOP=1 --single-transaction -d "$DB_NAME" >/dev/null
       ;;
     mysql)
-      # MySQL cannot roll DDL back: drop every table, then load the dump.
-      {
-        echo "SET FOREIGN_KEY_CHECKS=0;"
-        my mysql -N -B -e "SELECT CONCAT('DROP ', IF(table_type = 'VIEW', 'VIEW', 'TABLE'), ' IF EXISTS \`', table_name, '\`;')
-                           FROM information_schema.tables WHERE table_schema = '$DB_NAME'" "$DB_NAME"
-        echo "SET FOREIGN_KEY_CHECKS=1;"
-        cat "$file"
-      } | my mysql "$DB_NAME"
+      { my_drop_all; cat "$file"; } | my mysql "$DB_NAME"
       ;;
     *) die "unknown DB_ENGINE '$DB_ENGINE'" ;;
   esac
 }
 
+# One number from a query on DB_NAME.
+count() {
+  case "$DB_ENGINE" in
+    postgresql) pg psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB_NAME" -c "$1" ;;
+    mysql) my mysql -N -B -e "$1" "$DB_NAME" ;;
+  esac
+}
+
+verify() {
+  local file=$1 dump_tables tables migrations
+  [ -n "${DB_SCRATCH_NAME:-}" ] || die "DB_SCRATCH_NAME is not set"
+  [ "$DB_SCRATCH_NAME" != "$DB_NAME" ] || die "the scratch database must not be the application's ($DB_NAME)"
+  [ -s "$file" ] || die "no backup at $file"
+  case "$DB_ENGINE" in
+    postgresql) dump_tables=$(pg_restore --list "$file" | grep -cE '^[0-9]+; [0-9]+ [0-9]+ TABLE public ' || true) ;;
+    mysql) dump_tables=$(grep -c '^CREATE TABLE `' "$file" || true) ;;
+    *) die "unknown DB_ENGINE '$DB_ENGINE'" ;;
+  esac
+  DB_NAME=$DB_SCRATCH_NAME
+  restore "$file" || die "the dump does not restore into the scratch database $DB_NAME"
+  case "$DB_ENGINE" in
+    postgresql)
+      tables=$(count "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+      migrations=$(count "SELECT count(*) FROM django_migrations")
+      pg_drop_all | pg psql -q -v ON_ERROR_STOP=1 -d "$DB_NAME" >/dev/null
+      ;;
+    mysql)
+      tables=$(count "SELECT COUNT(*) FROM information_schema.tables
+                      WHERE table_schema = '$DB_NAME' AND table_type = 'BASE TABLE'")
+      migrations=$(count "SELECT COUNT(*) FROM django_migrations")
+      my_drop_all | my mysql "$DB_NAME"
+      ;;
+  esac
+  printf '{"tables": %d, "dump_tables": %d, "migrations": %d}\n' "$tables" "$dump_tables" "$migrations"
+}
+
 case "${1:-}" in
   dump) dump "${2:?database.sh dump FILE}" ;;
   restore) restore "${2:?database.sh restore FILE}" ;;
-  *) die "usage: database.sh dump|restore FILE" ;;
+  verify) verify "${2:?database.sh verify FILE}" ;;
+  *) die "usage: database.sh dump|restore|verify FILE" ;;
 esac

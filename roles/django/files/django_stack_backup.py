@@ -14,11 +14,16 @@ systemd runs it as root from <app>-backup.service, with the settings of
   COPY_KEY       the backup's own SSH key and
   COPY_KNOWN_HOSTS  the only host keys it trusts
   DB_ENGINE, DB_NAME, DB_USER, DB_PASSWORD, DB_HOST, DB_PORT   for database.sh
+  DB_SCRATCH_NAME  a database of the same user to restore each dump into, as a
+                 verification stronger than reading it back ('' for none)
 
 Each run writes <UTC time>.dump (PostgreSQL) or .sql (MySQL/MariaDB) with a note beside
 it (FILE.json), removes the dumps the retention no longer keeps, and records its result
 in last.json and, one line per run, history.jsonl: time, file, bytes, seconds,
-verified, error, and the copies (to, ok, error). A copy host gets the dump and its note
+verified, verified_by ("read back", or "restore" with a scratch database: then also
+tables and migrations, what the restored copy held), error, and the copies (to, ok,
+error). A dump that does not restore into the scratch database is kept as
+FILE.unverified, outside the retention, and is neither counted nor copied. A copy host gets the dump and its note
 with sftp (written as NAME.partial, then renamed), and loses the dumps the retention
 removed here. A failed run exits 1, so its unit fails where `systemctl --failed`,
 the journal and playbooks/status.yml show it. Importing this module does nothing.
@@ -87,6 +92,7 @@ def settings(environ):
         "copy_to": environ.get("COPY_TO", "").split(),
         "copy_key": environ.get("COPY_KEY", ""),
         "copy_known_hosts": environ.get("COPY_KNOWN_HOSTS", ""),
+        "scratch": environ.get("DB_SCRATCH_NAME", ""),
     }
 
 
@@ -118,6 +124,41 @@ def copy(config, path, removed, environ, runner=subprocess.run):
         lines = (done.stderr or "").strip().splitlines() or [f"sftp exited with {done.returncode}"]
         copies.append({"to": target, "ok": done.returncode == 0, "error": "" if done.returncode == 0 else " ".join(lines[-2:])})
     return copies
+
+
+def restore_verdict(done, scratch):
+    """What `database.sh verify` answered: {"verified_by", "tables", "migrations",
+    "error"}. The restore counts when it succeeded and the scratch database then held
+    every table the dump has, and at least one."""
+    verdict = {"verified_by": "restore", "tables": 0, "migrations": 0, "error": ""}
+    lines = (done.stdout or "").strip().splitlines()
+    try:
+        counts = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+    except ValueError:
+        counts = None
+    if counts is None:
+        reason = " ".join((done.stderr or "").strip().splitlines()[-3:]) or f"database.sh exited with {done.returncode}"
+        verdict["error"] = f"the dump does not restore into the scratch database {scratch}: {reason}"
+        return verdict
+    verdict.update(tables=counts["tables"], migrations=counts["migrations"])
+    if counts["tables"] == 0 or counts["tables"] != counts["dump_tables"]:
+        verdict["error"] = (
+            f"the dump restored into the scratch database {scratch} with {counts['tables']} tables, "
+            f"but it holds {counts['dump_tables']}"
+        )
+    return verdict
+
+
+def restore_check(config, path, environ, runner=subprocess.run):
+    """Restore the dump into the scratch database and judge it (restore_verdict)."""
+    done = runner(
+        [config["database_sh"], "verify", path],
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    return restore_verdict(done, config["scratch"])
 
 
 def release(current):
@@ -158,7 +199,14 @@ def run(environ, now=None, runner=subprocess.run, clock=time.monotonic):
         result["error"] = " ".join(lines[-3:])
         return result
     # database.sh renames the dump into place only once it reads back completely.
-    result.update(file=path, bytes=os.path.getsize(path), verified=True)
+    result.update(file=path, bytes=os.path.getsize(path), verified=True, verified_by="read back")
+    if config["scratch"]:
+        restored = restore_check(config, path, environ, runner)
+        result.update(restored, seconds=round(clock() - started, 1))
+        if restored["error"]:
+            os.replace(path, path + ".unverified")
+            result.update(file=path + ".unverified", verified=False)
+            return result
     removed = []
     for name in to_remove(os.listdir(directory), config["keep_daily"], config["keep_weekly"]):
         for doomed in (os.path.join(directory, name), os.path.join(directory, name + ".json")):

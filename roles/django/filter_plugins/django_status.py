@@ -29,6 +29,17 @@ def _lock_cell(lock):
     return cell
 
 
+def django_backup_verification(record):
+    """How a scheduled backup's record says its dump was verified (records written before
+    the scratch restore existed were read back)."""
+    if record.get("verified_by") == "restore":
+        return (
+            f"restored whole into the scratch database ({record.get('tables', '?')} tables, "
+            f"{record.get('migrations', '?')} migrations applied)"
+        )
+    return "read back completely"
+
+
 def django_status_row(host, status):
     """The cells of one host's row."""
     deployed = status.get("deployed") or {}
@@ -46,7 +57,7 @@ def django_status_row(host, status):
     elif backup.get("error"):
         backup_cell = f"FAILED {backup.get('age_hours')} h ago: {backup['error']}"
     else:
-        verified = "verified" if backup.get("verified") else "NOT verified"
+        verified = "verified, " + django_backup_verification(backup) if backup.get("verified") else "NOT verified"
         backup_cell = f"{backup.get('age_hours')} h ago, {_size(backup.get('bytes'))}, {verified}"
     if (status.get("backup_unit") or {}).get("ActiveState") == "failed" and not backup.get("error"):
         backup_cell += " (its unit failed)"
@@ -87,4 +98,4 @@ def django_status_table(hosts, results):
 
 class FilterModule:
     def filters(self):
-        return {"django_status_table": django_status_table}
+        return {"django_status_table": django_status_table, "django_backup_verification": django_backup_verification}

@@ -184,6 +184,16 @@ def stack_input_errors(settings):
     errors = []
     if not _matches(PG_IDENTIFIER, settings["stack_db_name"]):
         errors.append("stack_db_name must be %s (got '%s')" % (PG_IDENTIFIER_TEXT, settings["stack_db_name"]))
+    scratch = settings.get("stack_db_scratch_name", "")
+    if scratch and not _matches(PG_IDENTIFIER, scratch):
+        errors.append(
+            "stack_db_scratch_name must be empty or %s (got '%s')" % (PG_IDENTIFIER_TEXT, scratch)
+        )
+    elif scratch and scratch == settings["stack_db_name"]:
+        errors.append(
+            "stack_db_scratch_name must not be stack_db_name ('%s'): each verification empties the scratch "
+            "database" % scratch
+        )
     if not _matches(MYSQL_USER, settings["stack_db_user"]):
         errors.append(
             "stack_db_user must be an identifier (letters, digits and underscores, not starting with a digit, "

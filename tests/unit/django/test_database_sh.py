@@ -21,7 +21,20 @@ printf 'PGDMP custom dump' > "$file"
 """,
     "pg_restore": """#!/bin/sh
 echo "pg_restore $*" >> "$CALLS"
-[ "$BROKEN" != 1 ]
+[ "$BROKEN" != 1 ] || exit 1
+# --list: a table of contents with two tables (and their data), like a real custom dump's.
+case "$*" in --list*) printf '%s\\n' '; Archive created' '215; 1259 16390 TABLE public books_author shop' \\
+  '216; 1259 16391 TABLE public django_migrations shop' '3380; 0 16390 TABLE DATA public books_author shop' ;; esac
+""",
+    # The scratch database: SQL on standard input is a restore (failing with BROKEN_RESTORE);
+    # the counts answer RESTORED tables and 7 migrations.
+    "psql": """#!/bin/sh
+echo "psql $*" >> "$CALLS"
+case "$*" in
+  *pg_tables*) echo "${RESTORED:-2}" ;;
+  *django_migrations*) echo 7 ;;
+  *) cat > /dev/null; [ "$BROKEN_RESTORE" != 1 ] || { echo 'ERROR: permission denied for schema public' >&2; exit 3; } ;;
+esac
 """,
     "mysqldump": """#!/bin/sh
 echo "mysqldump $* MYSQL_PWD=$MYSQL_PWD" >> "$CALLS"
@@ -112,7 +125,46 @@ def test_a_bad_keep_count_is_refused(env, tmp_path, keep):
 
 
 def test_usage_and_an_unknown_engine(env, tmp_path):
-    assert "usage: database.sh dump|restore FILE" in run(env, "copy", "x").stderr
+    assert "usage: database.sh dump|restore|verify FILE" in run(env, "copy", "x").stderr
     done = run(dict(env, DB_ENGINE="oracle"), "dump", str(tmp_path / "x"))
     assert done.returncode != 0 and "unknown DB_ENGINE 'oracle'" in done.stderr
     assert "no backup at" in run(env, "restore", str(tmp_path / "missing.dump")).stderr
+
+
+# --- verify: a restore into the scratch database ------------------------------------------
+
+
+def test_verify_restores_into_the_scratch_database_counts_and_empties_it(env, tmp_path):
+    dump = tmp_path / "one.dump"
+    dump.write_text("PGDMP custom dump")
+    done = run(dict(env, DB_SCRATCH_NAME="shop_scratch"), "verify", str(dump))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"tables": 2, "dump_tables": 2, "migrations": 7}
+    psql = [line for line in Path(env["CALLS"]).read_text().splitlines() if line.startswith("psql ")]
+    # Every statement goes to the scratch database, never the application's: the restore,
+    # the two counts, and emptying it again.
+    assert len(psql) == 4
+    assert all("-d shop_scratch" in line and "-d shop " not in line for line in psql)
+    assert "--single-transaction" in psql[0]
+
+
+def test_verify_reports_a_restore_that_fails(env, tmp_path):
+    dump = tmp_path / "one.dump"
+    dump.write_text("PGDMP custom dump")
+    done = run(dict(env, DB_SCRATCH_NAME="shop_scratch", BROKEN_RESTORE="1"), "verify", str(dump))
+    assert done.returncode != 0
+    assert "permission denied for schema public" in done.stderr
+    assert "the dump does not restore into the scratch database shop_scratch" in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "scratch, words",
+    [("", "DB_SCRATCH_NAME is not set"), ("shop", "the scratch database must not be the application's (shop)")],
+)
+def test_verify_needs_a_scratch_database_of_its_own(env, tmp_path, scratch, words):
+    dump = tmp_path / "one.dump"
+    dump.write_text("PGDMP custom dump")
+    done = run(dict(env, DB_SCRATCH_NAME=scratch), "verify", str(dump))
+    assert done.returncode != 0 and words in done.stderr
+    assert not Path(env["CALLS"]).exists()

@@ -91,7 +91,13 @@ def test_bad_settings_are_named(tmp_path, change, words):
 # --- A run, with database.sh replaced by a stand-in -----------------------------------------
 
 STAND_IN = """#!/bin/sh
-# database.sh's contract: dump FILE writes FILE (through FILE.partial) and FILE.json.
+# database.sh's contract: dump FILE writes FILE (through FILE.partial) and FILE.json;
+# verify FILE prints the scratch restore's counts (VERIFIED) or fails (VERIFY_EXIT).
+if [ "$1" = verify ]; then
+  echo "verify $2 into $DB_SCRATCH_NAME" >> "$CALLS"
+  if [ "${VERIFY_EXIT:-0}" != 0 ]; then echo "database.sh: the dump does not restore into the scratch database" >&2; exit "$VERIFY_EXIT"; fi
+  echo "$VERIFIED"; exit 0
+fi
 [ "$1" = dump ] || exit 2
 printf 'partial' > "$2.partial"
 if [ "$EXIT" != 0 ]; then echo "pg_dump: error: connection to server failed: password authentication failed" >&2; exit "$EXIT"; fi
@@ -121,6 +127,7 @@ def environment(tmp_path, exit_code):
         "DB_USER": "shop",
         "DB_PASSWORD": "secret",
         "EXIT": exit_code,
+        "CALLS": str(tmp_path / "calls"),
         "PATH": os.environ["PATH"],
     }
 
@@ -135,7 +142,7 @@ def test_a_run_dumps_notes_prunes_and_records(tmp_path):
     now = datetime.datetime(2026, 12, 3, 3, 15, tzinfo=UTC)
     result = backup.run(environ, now=now)
     assert result["error"] == ""
-    assert result["verified"] is True
+    assert result["verified"] is True and result["verified_by"] == "read back"
     assert result["file"] == str(directory / "20261203T031500Z.dump")
     assert result["bytes"] == len("dump of shop by shop")
     assert result["removed"] == ["20261101T031500Z.dump"]
@@ -240,3 +247,53 @@ def test_a_failed_copy_fails_the_run_naming_the_host_and_the_dump_stays_here(tmp
 def test_no_copy_hosts_no_sftp(tmp_path):
     result = backup.run(environment(tmp_path, "0"), now=datetime.datetime(2026, 12, 3, 3, 15, tzinfo=UTC))
     assert result["copies"] == [] and result["error"] == ""
+
+
+# --- Verified by a restore into a scratch database -------------------------------------------
+
+
+def scratch_run(tmp_path, **change):
+    environ = dict(environment(tmp_path, "0"), DB_SCRATCH_NAME="shop_scratch", **change)
+    environ = with_sftp(tmp_path, environ, "shop-backup@10.0.0.9")
+    directory = Path(environ["BACKUP_DIR"])
+    directory.mkdir(parents=True)
+    for old in ("20261101T031500Z.dump", "20261102T031500Z.dump"):
+        (directory / old).write_text("old")
+    return backup.run(environ, now=datetime.datetime(2026, 12, 3, 3, 15, tzinfo=UTC)), directory
+
+
+def test_a_dump_that_restores_whole_is_verified_by_the_restore(tmp_path):
+    result, directory = scratch_run(tmp_path, VERIFIED='{"tables": 14, "dump_tables": 14, "migrations": 31}')
+    assert result["error"] == ""
+    assert (result["verified"], result["verified_by"], result["tables"], result["migrations"]) == (True, "restore", 14, 31)
+    calls = (tmp_path / "calls").read_text()
+    assert calls == f"verify {directory}/20261203T031500Z.dump into shop_scratch\n"
+    # Then it goes on as any verified dump: retention and copies.
+    assert result["removed"] == ["20261101T031500Z.dump"]
+    assert result["copies"][0]["ok"] is True
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"VERIFIED": '{"tables": 12, "dump_tables": 14, "migrations": 31}'},
+         "the dump restored into the scratch database shop_scratch with 12 tables, but it holds 14"),
+        ({"VERIFIED": '{"tables": 0, "dump_tables": 0, "migrations": 0}'},
+         "the dump restored into the scratch database shop_scratch with 0 tables, but it holds 0"),
+        ({"VERIFY_EXIT": "1"},
+         "the dump does not restore into the scratch database shop_scratch: "
+         "database.sh: the dump does not restore into the scratch database"),
+        ({"VERIFIED": "not json"}, "the dump does not restore into the scratch database shop_scratch"),
+    ],
+)
+def test_a_dump_that_does_not_restore_whole_is_set_aside_uncopied_and_fails_the_run(tmp_path, change, words):
+    result, directory = scratch_run(tmp_path, **change)
+    assert result["error"].startswith(words)
+    assert result["verified"] is False and result["verified_by"] == "restore"
+    assert result["file"] == f"{directory}/20261203T031500Z.dump.unverified"
+    # Set aside where the retention does not count it; nothing older removed, nothing copied.
+    assert sorted(os.listdir(directory)) == [
+        "20261101T031500Z.dump", "20261102T031500Z.dump", "20261203T031500Z.dump.json",
+        "20261203T031500Z.dump.unverified",
+    ]
+    assert "copies" not in result and not (tmp_path / "sftp.log").exists()

@@ -102,7 +102,7 @@ def test_a_row_says_everything_the_operator_asks():
         "2026-12-02T10:00:00Z by bob",
         "none",
         "failed r3 at 2026-12-03T10:00:00Z",
-        "12.0 h ago, 123.5 kB, verified",
+        "12.0 h ago, 123.5 kB, verified, read back completely",
         "next Fri 2026-12-04 03:30:00 UTC",
         "active (running)",
         "200",
@@ -178,3 +178,10 @@ def test_the_health_request_reports_a_redirect_without_following_it():
         server.shutdown()
         server.server_close()
     assert report.health(base + "/", "shop.example")["status"] is None
+
+
+def test_a_backup_verified_by_a_restore_says_what_the_copy_held():
+    backup = dict(STATUS["backup"], verified_by="restore", tables=14, migrations=31)
+    assert django_status_row("app1", dict(STATUS, backup=backup))[5] == (
+        "12.0 h ago, 123.5 kB, verified, restored whole into the scratch database (14 tables, 31 migrations applied)"
+    )

@@ -42,12 +42,15 @@ STACK = {"stack_db_name": "django", "stack_db_user": "django", "stack_db_passwor
 
 def test_stack_defaults_pass():
     assert rules.stack_input_errors(STACK) == []
+    assert rules.stack_input_errors(dict(STACK, stack_db_scratch_name="django_scratch")) == []
 
 
 @pytest.mark.parametrize("key,value,expected", [
     ("stack_db_name", "1db", "stack_db_name must be an identifier"),
     ("stack_db_name", "d" * 64, "stack_db_name must be an identifier"),
     ("stack_db_user", "u" * 33, "stack_db_user must be an identifier"),
+    ("stack_db_scratch_name", "django-scratch", "stack_db_scratch_name must be empty or an identifier"),
+    ("stack_db_scratch_name", "django", "stack_db_scratch_name must not be stack_db_name ('django')"),
     ("stack_db_user", "my-user", "(got 'my-user')"),
     ("stack_db_password", "", "stack_db_password must not be empty"),
     ("stack_db_password", "short", "stack_db_password must have at least 8 characters (it has 5)"),
