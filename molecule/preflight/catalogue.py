@@ -35,6 +35,8 @@ CASES = [
     ("unknown engine", "postgresql", {"stack_db_engine": "oracle"},
      ["stack: value of stack_db_engine must be one of: postgresql, mysql, got: oracle"]),
     ("bad database name", "postgresql", {"stack_db_name": "1st-db"}, ["stack: stack_db_name must be an identifier"]),
+    ("scratch database is the application's", "mysql", {"stack_db_scratch_name": "django"},
+     ["stack: stack_db_scratch_name must not be stack_db_name ('django')"]),
     ("empty database user", "postgresql", {"stack_db_user": ""}, ["stack: stack_db_user must be an identifier"]),
     ("short database password", "postgresql", {"stack_db_password": "pw12345"},
      ["stack: stack_db_password must have at least 8 characters"]),

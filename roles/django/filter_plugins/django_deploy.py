@@ -9,6 +9,7 @@ tests them.
 import base64
 import datetime
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -247,14 +248,25 @@ def django_rollback_restore(rollback, confirmed=False, now=None):
     return {"file": backup, "note": note, "error": error}
 
 
+def _loopback(address):
+    try:
+        return address == "localhost" or ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def _address(host, hostvars):
     """Where the site's hosts reach an inventory host: its published stack_host_address,
-    else its ansible_host, else its name."""
+    else its ansible_host, else its name. A loopback address is skipped: it names the
+    host only to itself (a single-server site publishes 127.0.0.1)."""
     try:
         found = hostvars[host]
-        return found.get("stack_host_address") or found.get("ansible_host") or host
     except (KeyError, TypeError):
         return host
+    for address in (found.get("stack_host_address"), found.get("ansible_host")):
+        if address and not _loopback(address):
+            return address
+    return host
 
 
 def django_backup_copy_targets(hosts, hostvars, user):

@@ -305,6 +305,10 @@ def test_the_copy_hosts_by_their_published_address_and_their_host_keys():
     from django_deploy import django_backup_copy_targets, django_known_hosts
 
     hostvars = {"backup1": {"stack_host_address": "10.0.0.9"}, "backup2": {"ansible_host": "b2.example"}}
+    # Another single-server site publishes its loopback address, which names it only to
+    # itself: its inventory name (or ansible_host) is used instead.
+    looped = {"site2": {"stack_host_address": "127.0.0.1"}, "site3": {"stack_host_address": "127.0.0.1", "ansible_host": "::1"}}
+    assert django_backup_copy_targets(["site2", "site3"], looped, "shop-backup") == "shop-backup@site2 shop-backup@site3"
     assert django_backup_copy_targets(["backup1", "backup2", "backup3"], hostvars, "shop-backup") == (
         "shop-backup@10.0.0.9 shop-backup@b2.example shop-backup@backup3"
     )
