@@ -52,13 +52,16 @@ def dumps(names):
     return sorted(found, reverse=True)
 
 
-def to_remove(names, keep_daily, keep_weekly):
+def to_remove(names, keep_daily, keep_weekly, now=None):
     """The dumps that the retention no longer keeps. A dump stays when it is the newest of
     its day and that day is one of the keep_daily newest days with a dump, or the newest
     of its ISO week and that week one of the keep_weekly newest weeks with a dump (one dump
-    may be both)."""
+    may be both). Every dump younger than a day stays too (with now given): a backup taken
+    by hand after something went wrong must not remove that night's dump from before."""
     days, weeks, keep = [], [], set()
     for when, name in dumps(names):
+        if now is not None and now - when < datetime.timedelta(days=1):
+            keep.add(name)
         day, week = when.date(), when.isocalendar()[:2]
         if day not in days:
             days.append(day)
@@ -208,7 +211,7 @@ def run(environ, now=None, runner=subprocess.run, clock=time.monotonic):
             result.update(file=path + ".unverified", verified=False)
             return result
     removed = []
-    for name in to_remove(os.listdir(directory), config["keep_daily"], config["keep_weekly"]):
+    for name in to_remove(os.listdir(directory), config["keep_daily"], config["keep_weekly"], now):
         for doomed in (os.path.join(directory, name), os.path.join(directory, name + ".json")):
             if os.path.exists(doomed):
                 os.remove(doomed)

@@ -67,6 +67,16 @@ def test_two_dumps_a_day_keep_only_the_newest_of_the_day():
     assert backup.to_remove(names(*stamps), keep_daily=2, keep_weekly=0) == ["20261130T031500Z.dump"]
 
 
+def test_a_backup_by_hand_keeps_the_night_s_dump_of_the_same_day():
+    # The nightly dump at 03:30, then one by hand at 10:00 after something went wrong: the
+    # night's dump, from before it, stays for a day; a day later the day keeps its newest.
+    stamps = ["20261203T100000Z", "20261203T033000Z", "20261202T033000Z"]
+    at_ten = datetime.datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    assert backup.to_remove(names(*stamps), keep_daily=7, keep_weekly=0, now=at_ten) == []
+    next_day = datetime.datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    assert backup.to_remove(names(*stamps), keep_daily=7, keep_weekly=0, now=next_day) == ["20261203T033000Z.dump"]
+
+
 def test_a_gap_counts_days_with_a_dump_not_calendar_days():
     stamps = ["20261130T031500Z", "20261101T031500Z", "20261001T031500Z"]
     assert backup.to_remove(names(*stamps), keep_daily=2, keep_weekly=0) == ["20261001T031500Z.dump"]
