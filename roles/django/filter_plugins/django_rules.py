@@ -137,7 +137,8 @@ def django_input_errors(settings, found):
     for name in ("django_gunicorn_port", "django_db_port"):
         if not _port(settings[name]):
             errors.append("%s must be a port from 1 to 65535 (got %s)" % (name, settings[name]))
-    for name, lowest in (("django_gunicorn_workers", 0), ("django_rolling_batch", 1), ("django_migrate_lock_timeout", 1),
+    for name, lowest in (("django_gunicorn_workers", 0), ("django_rolling_batch", 1), ("django_health_retries", 1),
+                         ("django_migrate_lock_timeout", 1),
                          ("django_migrate_lock_retries", 0), ("django_migrate_lock_retry_delay", 0),
                          ("django_source_inline_max_kb", 0)):
         if not _number(settings[name]) or int(settings[name]) < lowest:

@@ -32,6 +32,7 @@ SETTINGS = {
     "django_backup_copy_dir": "/var/backups/bookstore",
     "django_health_path": "/health/",
     "django_health_host": "",
+    "django_health_retries": 80,
     "django_gunicorn_port": 8000,
     "django_db_port": "5432",
     "django_gunicorn_workers": 0,
@@ -81,6 +82,7 @@ def test_the_defaults_and_a_good_key_pass():
     ({"django_gunicorn_port": 70000}, "django_gunicorn_port must be a port from 1 to 65535 (got 70000)"),
     ({"django_db_port": "db"}, "django_db_port must be a port from 1 to 65535 (got db)"),
     ({"django_rolling_batch": 0}, "django_rolling_batch must be a whole number of at least 1 (got 0)"),
+    ({"django_health_retries": 0}, "django_health_retries must be a whole number of at least 1 (got 0)"),
     ({"django_migrate_lock_timeout": 0}, "django_migrate_lock_timeout must be a whole number of at least 1"),
 ])
 def test_each_rule_names_its_variable(change, expected):
