@@ -14,7 +14,7 @@ The django role installs it in <django_root>/bin and runs it as root, read only:
   timer           the backup timer's state and next run (systemd)
   service         the application service's state (systemd)
   health          the health URL's (or /'s) status code through gunicorn, or the
-                  error; a redirect is reported, not followed
+                  error, and the path asked; a redirect is reported, not followed
   lock            the deploy lock's files on this host (django_stack_lock.py show)
 
 Nothing here writes; importing it does nothing.
@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import django_stack_lock  # beside this script in <django_root>/bin
@@ -115,7 +116,7 @@ def status(root, service, backup_unit, app_user, health_url, host, now=None):
     result["timer"] = systemd(backup_unit + ".timer", "UnitFileState", "ActiveState", "NextElapseUSecRealtime")
     result["backup_unit"] = systemd(backup_unit + ".service", "ActiveState", "Result")
     result["service"] = systemd(service + ".service", "ActiveState", "SubState", "ActiveEnterTimestamp")
-    result["health"] = health(health_url, host)
+    result["health"] = dict(health(health_url, host), path=urllib.parse.urlsplit(health_url).path)
     result["lock"] = django_stack_lock.show(root)
     return result
 

@@ -65,6 +65,11 @@ def django_status_row(host, status):
         timer_cell = f"next {timer.get('NextElapseUSecRealtime') or '?'}"
     else:
         timer_cell = "off on this host"
+    health_cell = str(health.get("status") or health.get("error") or "no answer")
+    # A project without a health URL is asked at / (any answer but a 5xx is up): say so,
+    # or a 302 would read like a broken health URL.
+    if health.get("path") == "/":
+        health_cell += " (asked /)"
     last_cell = "-"
     if last and last is not deployed and last != deployed:
         last_cell = f"{last.get('outcome', '?')} {last.get('release') or last.get('run', '?')} at {last.get('time', '?')}"
@@ -77,7 +82,7 @@ def django_status_row(host, status):
         backup_cell,
         timer_cell,
         f"{service.get('ActiveState', '?')} ({service.get('SubState', '?')})",
-        str(health.get("status") or health.get("error") or "no answer"),
+        health_cell,
         _lock_cell(status.get("lock") or {}),
     ]
 

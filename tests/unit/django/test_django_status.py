@@ -79,6 +79,7 @@ def test_the_report_reads_the_release_the_log_and_the_backup(tmp_path, monkeypat
     assert result["timer"] == {"unit": "shop-backup.timer"}
     assert result["service"] == {"unit": "shop.service"}
     assert calls == [["runuser", "-u", "shop", "--", str(tmp_path / "bin" / "manage"), "showmigrations", "--plan"]]
+    assert result["health"] == {"status": 200, "path": "/health/"}
 
 
 STATUS = {
@@ -108,6 +109,13 @@ def test_a_row_says_everything_the_operator_asks():
         "200",
         "free",
     ]
+
+
+def test_the_health_column_says_when_it_asked_the_root_instead_of_a_health_url():
+    assert django_status_row("app1", dict(STATUS, health={"status": 200, "path": "/health/"}))[8] == "200"
+    assert django_status_row("app1", dict(STATUS, health={"status": 302, "path": "/"}))[8] == "302 (asked /)"
+    refused = {"status": None, "error": "connection refused", "path": "/"}
+    assert django_status_row("app1", dict(STATUS, health=refused))[8] == "connection refused (asked /)"
 
 
 def test_the_lock_column_names_the_holder_and_the_work_on_the_host():
