@@ -52,7 +52,8 @@ def django_status_row(host, status):
         pending = "unknown: " + status["pending_error"]
     else:
         pending = ", ".join(status.get("pending") or []) or "none"
-    if not backup:
+    # The status script gives a host without a scheduled backup yet {"age_hours": None}.
+    if not backup.get("time") and not backup.get("error"):
         backup_cell = "none yet"
     elif backup.get("error"):
         backup_cell = f"FAILED {backup.get('age_hours')} h ago: {backup['error']}"

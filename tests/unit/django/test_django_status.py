@@ -118,6 +118,12 @@ def test_the_health_column_says_when_it_asked_the_root_instead_of_a_health_url()
     assert django_status_row("app1", dict(STATUS, health=refused))[8] == "connection refused (asked /)"
 
 
+def test_a_host_without_a_scheduled_backup_yet_says_so():
+    # What the status script reports when last.json does not exist yet.
+    assert django_status_row("app1", dict(STATUS, backup={"age_hours": None}))[5] == "none yet"
+    assert django_status_row("app1", dict(STATUS, backup={}))[5] == "none yet"
+
+
 def test_the_lock_column_names_the_holder_and_the_work_on_the_host():
     record = {"run": "ctl:42:7", "user": "ann", "control_host": "ctl", "started": "2026-12-03T10:00:00Z"}
     busy = {"what": "migrate", "pid": 99, "since": "2026-12-03T10:01:00Z"}
