@@ -57,8 +57,7 @@ trap 'scripts/docker-engine.sh stop' EXIT
 # on two cores take about two thirds of the time of one. Each scenario's output goes to
 # a log, printed when the lanes are done; a line says when each one ends.
 # Minutes each took beside another scenario (measured 2026-12-04), to balance the lanes
-# (a scenario not listed counts 10): the migrations drill in one lane with custom-project,
-# the other four in the other.
+# (a scenario not listed counts 10).
 declare -A minutes=([migrations]=40 [postgresql]=17 [mysql]=17 [multihost]=15 [custom-project]=12 [preflight]=6)
 lanes=${TEST_LANES:-2}
 logs=$(mktemp -d)
