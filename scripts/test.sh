@@ -58,7 +58,7 @@ trap 'scripts/docker-engine.sh stop' EXIT
 # a log, printed when the lanes are done; a line says when each one ends.
 # Minutes each took beside another scenario (measured 2026-12-04), to balance the lanes
 # (a scenario not listed counts 10).
-declare -A minutes=([migrations]=40 [postgresql]=17 [mysql]=17 [multihost]=15 [custom-project]=12 [preflight]=6)
+declare -A minutes=([migrations]=27 [custom-project]=10 [postgresql]=8 [mysql]=6 [multihost]=6 [preflight]=5)
 lanes=${TEST_LANES:-2}
 logs=$(mktemp -d)
 
