@@ -784,19 +784,20 @@ def ratio_cell(summary):
     return f"{seconds_text(summary['median_seconds'])}  {ratio}  {target_mark(summary['within_target'])}"
 
 
+def tasks_text(counts):
+    """The task counts of a series' runs, each different one once: "49 tasks"."""
+    return " or ".join(str(count) for count in sorted(set(counts))) + " tasks"
+
+
 def module_cell(summary):
     """The module runs' median time, its ratio to the floor and the tasks that ran one."""
-    counts = sorted(set(summary["module_tasks"]))
-    tasks = " or ".join(str(count) for count in counts)
     ratio = f"{summary['module_ratio_to_floor']:.1f}x"
-    return f"{seconds_text(summary['module_median_seconds'])}  {ratio}  {tasks} tasks"
+    return f"{seconds_text(summary['module_median_seconds'])}  {ratio}  {tasks_text(summary['module_tasks'])}"
 
 
 def control_node_cell(summary):
     """The control-node tasks' median time and their count."""
-    counts = sorted(set(summary["control_node_tasks"]))
-    tasks = " or ".join(str(count) for count in counts)
-    return f"{seconds_text(summary['control_node_median_seconds'])}  {tasks} tasks"
+    return f"{seconds_text(summary['control_node_median_seconds'])}  {tasks_text(summary['control_node_tasks'])}"
 
 
 def changed_cell(summary):
